@@ -1,0 +1,1 @@
+"""helpline: the assistant of a UK SEND information, advice and support service."""
