@@ -1,0 +1,1 @@
+"""Test doubles that speak the real Telegram Bot API and Twilio REST protocols."""
