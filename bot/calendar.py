@@ -60,6 +60,11 @@ class WorkingClock:
         self._closures = frozenset(closures)
         self._holidays: dict[int, frozenset[date]] = {}
 
+    @property
+    def weekdays(self) -> frozenset[int]:
+        """The weekdays the office opens (0 = Monday)."""
+        return self._weekdays
+
     def _bank_holidays(self, year: int) -> frozenset[date]:
         """Bank holidays (with the package's own substitute days) of one year, cached per year."""
         if year not in self._holidays:

@@ -1,0 +1,66 @@
+"""The ASGI app: every webhook, the web chat and the staff dashboard, in one Starlette app."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from bot.channels import webchat
+from bot.config import Settings, load_settings
+from bot.router import utcnow
+from bot.services import Services, build_services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    now: Callable[[], datetime] = utcnow,
+    migrate: bool = True,
+    services: Services | None = None,
+) -> Starlette:
+    """Build the app; the lifespan migrates the schema and replays unprocessed deliveries."""
+    settings = settings or load_settings()
+    services = services or build_services(settings, now)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        if migrate:
+            await services.migrate()
+        recovered = await services.router.recover()
+        if recovered:
+            log.info("processed %d deliveries left over from before a restart", recovered)
+        try:
+            yield
+        finally:
+            await services.close()
+
+    async def healthz(request: Request) -> Response:
+        from sqlalchemy import text
+
+        try:
+            async with services.sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception:
+            return JSONResponse({"status": "database unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok"})
+
+    async def home(request: Request) -> Response:
+        return RedirectResponse("/chat", status_code=302)
+
+    routes: list[BaseRoute] = [
+        Route("/", home),
+        Route("/healthz", healthz),
+        *webchat.routes(services),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.services = services
+    return app

@@ -1,0 +1,87 @@
+// The parent's web chat: sends each message once (a client id makes a retry harmless)
+// and redraws the conversation from the server after a reload.
+(function () {
+  "use strict";
+  const list = document.getElementById("messages");
+  const choices = document.getElementById("choices");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("text");
+  const status = document.getElementById("status");
+
+  function newId() {
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
+    return String(Date.now()) + Math.random().toString(16).slice(2);
+  }
+
+  function show(direction, text, dir) {
+    const item = document.createElement("li");
+    item.className = direction;
+    item.textContent = text;
+    item.setAttribute("dir", direction === "in" ? "auto" : dir || "auto");
+    list.appendChild(item);
+    item.scrollIntoView({ block: "end" });
+  }
+
+  function offer(options, dir) {
+    choices.replaceChildren();
+    choices.setAttribute("dir", dir || "ltr");
+    options.forEach(function (label, index) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = (index + 1) + ". " + label;
+      button.addEventListener("click", function () { send(String(index + 1), label); });
+      choices.appendChild(button);
+    });
+  }
+
+  function render(reply) {
+    const lines = [reply.text];
+    reply.choices.forEach(function (c, i) { lines.push((i + 1) + ". " + c); });
+    show("out", lines.join("\n"), reply.dir);
+    document.documentElement.setAttribute("lang", reply.lang);
+    offer(reply.choices, reply.dir);
+  }
+
+  async function send(text, shown) {
+    status.textContent = "";
+    if (text) { show("in", shown || text); }
+    choices.replaceChildren();
+    const body = JSON.stringify({ id: newId(), text: text });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        const response = await fetch("/chat/messages", {
+          method: "POST", headers: { "Content-Type": "application/json" }, body: body,
+          credentials: "same-origin",
+        });
+        const data = await response.json();
+        if (!response.ok) { status.textContent = data.error || "Sorry, something went wrong."; return; }
+        data.replies.forEach(render);
+        return;
+      } catch (error) {
+        status.textContent = "Connection lost, trying again…";
+      }
+    }
+    status.textContent = "Sorry, we could not send that. Please try again.";
+  }
+
+  async function restore() {
+    const response = await fetch("/chat/history", { credentials: "same-origin" });
+    const data = await response.json();
+    document.documentElement.setAttribute("lang", data.lang);
+    data.lines.forEach(function (line) { show(line.direction, line.text, data.dir); });
+    if (data.choices) { offer(data.choices, data.dir); }
+    if (data.lines.length === 0) { await send(""); }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) { return; }
+    input.value = "";
+    send(text);
+  });
+  input.addEventListener("keydown", function (event) {
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); form.requestSubmit(); }
+  });
+  restore();
+}());

@@ -1,0 +1,171 @@
+"""The web chat at /chat: a small accessible page, the conversation kept by a random cookie.
+
+The cookie holds a random token, never a name or number; the conversation lives in the store,
+so a page reload (or a server restart) shows it again.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from bot.i18n import text_direction
+from bot.router import Inbound
+from bot.services import Services
+from flows.engine import Reply
+from storage.models import Contact, Conversation, TranscriptLine
+
+HERE = Path(__file__).parent
+COOKIE = "helpline_chat"
+MAX_TEXT = 4096
+MAX_BODY = 16 * 1024
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def _token(request: Request) -> str | None:
+    token = request.cookies.get(COOKIE, "")
+    return (
+        token
+        if 20 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()
+        else None
+    )
+
+
+def _with_cookie(response: Response, token: str, secure: bool) -> Response:
+    response.set_cookie(
+        COOKIE,
+        token,
+        max_age=30 * 24 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=secure,
+        path="/chat",
+    )
+    return response
+
+
+def _error(message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": message}, status_code=status)
+
+
+async def _language(services: Services, token: str) -> str:
+    async with services.sessions() as session:
+        contact = await session.scalar(
+            select(Contact).where(Contact.channel == "webchat", Contact.address == token)
+        )
+        if contact is None:
+            return "en"
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.contact_id == contact.id)
+        )
+        if conversation is not None and conversation.state.get("language"):
+            return str(conversation.state["language"])
+        return contact.language or "en"
+
+
+def _render(reply: Reply, language: str) -> dict[str, Any]:
+    return {**reply.as_dict(), "dir": text_direction(language), "lang": language}
+
+
+def routes(services: Services) -> list[Route | Mount]:
+    secure = services.settings.public_url.startswith("https://")
+
+    async def page(request: Request) -> Response:
+        token = _token(request) or secrets.token_urlsafe(24)
+        response = templates.TemplateResponse(
+            request, "chat.html", {"service": services.settings.service_name}
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return _with_cookie(response, token, secure)
+
+    async def history(request: Request) -> Response:
+        token = _token(request)
+        if token is None:
+            return JSONResponse({"lines": [], "dir": "ltr", "lang": "en"})
+        language = await _language(services, token)
+        async with services.sessions() as session:
+            contact_id = await session.scalar(
+                select(Contact.id).where(Contact.channel == "webchat", Contact.address == token)
+            )
+            lines = (
+                await session.scalars(
+                    select(TranscriptLine)
+                    .where(TranscriptLine.contact_id == contact_id)
+                    .order_by(TranscriptLine.id)
+                )
+            ).all()
+            conversation = await session.scalar(
+                select(Conversation).where(Conversation.contact_id == contact_id)
+            )
+        choices: list[str] = []
+        if conversation is not None:
+            choices = list(
+                services.router.engine(dict(conversation.state))
+                .reprompt(conversation.state)
+                .choices
+            )
+        payload = [{"direction": line.direction, "text": line.text} for line in lines]
+        response = JSONResponse(
+            {
+                "lines": payload,
+                "choices": choices,
+                "dir": text_direction(language),
+                "lang": language,
+            }
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def message(request: Request) -> Response:
+        token = _token(request)
+        if token is None:
+            return _error("Please reload the page to start a chat.", 400)
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            return _error("Send the message as JSON.", 415)
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return _error("That message is too long.", 413)
+        try:
+            data = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _error("That message could not be read.", 400)
+        if not isinstance(data, dict):
+            return _error("That message could not be read.", 400)
+        text, message_id = data.get("text"), data.get("id")
+        if (
+            not isinstance(text, str)
+            or not isinstance(message_id, str)
+            or not 1 <= len(message_id) <= 64
+        ):
+            return _error("That message could not be read.", 400)
+        if len(text) > MAX_TEXT:
+            return _error("That message is too long: please send up to 4,096 characters.", 413)
+        # Lone surrogates and NULs cannot be stored: keep everything else exactly as written.
+        text = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+        message_id = message_id.encode("utf-8", "replace").decode("utf-8")
+        inbound = Inbound(
+            channel="webchat",
+            address=token,
+            provider_id=f"{token}:{message_id}",
+            text=text,
+            received_at=services.now(),
+        )
+        replies = await services.router.deliver(inbound)
+        language = await _language(services, token)
+        return JSONResponse({"replies": [_render(r, language) for r in replies]})
+
+    return [
+        Route("/chat", page, methods=["GET"]),
+        Route("/chat/history", history, methods=["GET"]),
+        Route("/chat/messages", message, methods=["POST"]),
+        Mount("/chat/static", StaticFiles(directory=HERE / "static"), name="chat-static"),
+    ]

@@ -1,0 +1,343 @@
+"""One path for every message: inbox (de-duplicated) → per-conversation lock → engine → store.
+
+The new state, the enquiry, its callback, the transcript and any outbox rows are committed in
+one transaction, so a crash leaves either the old state or the whole new one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.calendar import WorkingClock
+from bot.callbacks import make_urgent
+from bot.config import Settings
+from bot.enquiries import create_enquiry
+from bot.i18n import Catalogs, office_hours
+from flows.engine import DONE, Engine, Reply
+from flows.intake import INTAKE, SAFETY_MESSAGE
+from flows.safeguarding import find_risk
+from flows.validators import show_phone
+from storage import inbox, outbox
+from storage.models import Contact, Conversation, Enquiry, InboxMessage, TranscriptLine
+
+log = logging.getLogger(__name__)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A message from a parent, as every channel hands it over."""
+
+    channel: str
+    address: str
+    provider_id: str
+    text: str
+    received_at: datetime
+    language_hint: str | None = None
+    known_phone: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "language_hint": self.language_hint,
+            "known_phone": self.known_phone,
+        }
+
+
+class Router:
+    """Takes inbound messages to the intake flow and back, exactly once each."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: Settings,
+        clock: WorkingClock,
+        catalogs: Catalogs,
+        *,
+        outbox_channels: frozenset[str] = frozenset({"telegram"}),
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.settings = settings
+        self.clock = clock
+        self.catalogs = catalogs
+        self.outbox_channels = outbox_channels
+        self.now = now
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._sqlite_lock = asyncio.Lock() if settings.is_sqlite else None
+
+    # -- the path -----------------------------------------------------------
+    async def deliver(self, message: Inbound) -> list[Reply]:
+        """Record then process; a redelivery returns what the first delivery replied."""
+        inbox_id = await self.record(message)
+        if inbox_id is None:
+            async with self.sessions() as session:
+                row = await inbox.find_inbound(session, message.channel, message.provider_id)
+                items = (row.replies or {}).get("items", []) if row else []
+            return [Reply(i["text"], tuple(i["choices"]), i["request_phone"]) for i in items]
+        return await self.process(inbox_id)
+
+    async def record(self, message: Inbound) -> int | None:
+        """Commit the delivery to the inbox; only after this may the provider get its 2xx."""
+        async with self.sessions.begin() as session:
+            return await inbox.record_inbound(
+                session,
+                channel=message.channel,
+                provider_id=message.provider_id,
+                address=message.address,
+                payload=message.payload(),
+                received_at=message.received_at,
+            )
+
+    async def recover(self) -> int:
+        """Process deliveries acknowledged before a crash but never processed."""
+        async with self.sessions() as session:
+            pending = [row.id for row in await inbox.unprocessed(session, limit=10_000)]
+        for inbox_id in pending:
+            await self.process(inbox_id)
+        return len(pending)
+
+    async def process(self, inbox_id: int) -> list[Reply]:
+        async with self.sessions() as session:
+            row = await session.get(InboxMessage, inbox_id)
+            key = (row.channel, row.address) if row else ("", "")
+        lock = self._sqlite_lock or self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            try:
+                async with self.sessions.begin() as session:
+                    return await self._process(session, inbox_id)
+            finally:
+                if self._sqlite_lock is None and not lock.locked():
+                    self._locks.pop(key, None)
+
+    # -- inside the transaction ----------------------------------------------
+    async def _process(self, session: AsyncSession, inbox_id: int) -> list[Reply]:
+        row = await session.get(InboxMessage, inbox_id, with_for_update=True)
+        if row is None:
+            return []
+        if row.processed_at is not None:
+            items = (row.replies or {}).get("items", [])
+            return [Reply(i["text"], tuple(i["choices"]), i["request_phone"]) for i in items]
+        now = self.now()
+        text = str(row.payload.get("text") or "")
+        contact = await self._contact(session, row.channel, row.address, now)
+        conversation = await session.scalar(
+            select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
+        )
+        replies: list[Reply] = []
+        outcome: str | None = None
+        if conversation is None:
+            state = self._new_state(contact, row.payload)
+            conversation = Conversation(
+                contact_id=contact.id, flow=INTAKE.name, state=state, created_at=now, updated_at=now
+            )
+            session.add(conversation)
+            engine = self.engine(state)
+            turn = engine.start(state)
+        else:
+            state = dict(conversation.state)
+            engine = self.engine(state)
+            turn = engine.advance(state, text)
+        state, outcome = turn.state, turn.outcome
+        replies.extend(turn.replies)
+        if find_risk(text, state.get("language")) is not None:
+            replies.insert(0, Reply(self.engine(state)._(SAFETY_MESSAGE)))
+            await self._raise_concern(session, conversation, state, row, now)
+        if outcome == "language":
+            contact.language = state["language"]
+            engine = self.engine(state)
+            replies.append(engine.reprompt(state))
+        elif outcome == "completed":
+            enquiry = await create_enquiry(
+                session,
+                self.settings,
+                self.clock,
+                contact=contact,
+                channel=row.channel,
+                state=state,
+                received_at=row.received_at,
+                now=now,
+            )
+            conversation.enquiry_id = enquiry.id
+            state["step"] = DONE
+            state["reference"] = enquiry.reference
+            replies.append(self.confirmation(enquiry, state))
+        if outcome in {"stopped", "declined"}:
+            await self.forget(session, contact, conversation)
+        else:
+            contact.language = state.get("language") or contact.language
+            conversation.state = state
+            conversation.updated_at = now
+            self._transcribe(session, contact, conversation, text, replies, now)
+        forgotten = outcome in {"stopped", "declined"}
+        self._send_later(session, row, None if forgotten else contact.id, replies, now)
+        row.processed_at = now
+        row.replies = {"items": [r.as_dict() for r in replies]}
+        if forgotten:
+            row.payload = {"redacted": True}
+        return replies
+
+    # -- helpers ---------------------------------------------------------------
+    def engine(self, state: dict[str, Any]) -> Engine:
+        language = state.get("language") or "en"
+        known = state.get("answers", {}).get("known_phone")
+        params = {
+            "service": self.settings.service_name,
+            "phone": self.settings.service_phone,
+            "hours": office_hours(
+                language, self.settings.opens, self.settings.closes, self.clock.weekdays
+            ),
+            "children_services": self.settings.children_services_phone,
+            "out_of_hours": self.settings.out_of_hours_phone,
+            "known_phone": show_phone(known) if known else "",
+        }
+        return Engine(INTAKE, self.catalogs.gettext(language), self.catalogs.names(), params)
+
+    def confirmation(self, enquiry: Enquiry, state: dict[str, Any]) -> Reply:
+        from bot.enquiries import confirmation_text
+
+        return Reply(confirmation_text(self, enquiry, state.get("language") or "en"))
+
+    def _new_state(self, contact: Contact, payload: dict[str, Any]) -> dict[str, Any]:
+        language = contact.language
+        hint = (payload.get("language_hint") or "").split("-")[0].lower()
+        if not language and hint in self.catalogs.names():
+            language = hint
+        if not language and len(self.catalogs.names()) == 1:
+            language = "en"
+        answers: dict[str, Any] = {}
+        if payload.get("known_phone"):
+            answers["known_phone"] = payload["known_phone"]
+        return {"language": language, "answers": answers, "history": []}
+
+    async def _contact(
+        self, session: AsyncSession, channel: str, address: str, now: datetime
+    ) -> Contact:
+        contact = await session.scalar(
+            select(Contact).where(Contact.channel == channel, Contact.address == address)
+        )
+        if contact is None:
+            contact = Contact(
+                channel=channel,
+                address=address,
+                opted_out=False,
+                unreachable=False,
+                created_at=now,
+                last_seen_at=now,
+            )
+            session.add(contact)
+            await session.flush()
+        contact.last_seen_at = now
+        return contact
+
+    async def _raise_concern(
+        self,
+        session: AsyncSession,
+        conversation: Conversation,
+        state: dict[str, Any],
+        row: InboxMessage,
+        now: datetime,
+    ) -> None:
+        """Flag the conversation urgent and tell the staff on duty; the conversation goes on."""
+        state["urgent"] = True
+        reference = None
+        if conversation.enquiry_id is not None:
+            enquiry = await session.get(Enquiry, conversation.enquiry_id)
+            if enquiry is not None:
+                await make_urgent(session, enquiry, self.clock)
+                reference = enquiry.reference
+        outbox.enqueue(
+            session,
+            channel="staff",
+            address="duty",
+            kind="safeguarding_alert",
+            payload={"reference": reference, "channel": row.channel, "step": state.get("step")},
+            now=now,
+            enquiry_id=conversation.enquiry_id,
+        )
+        log.warning("safeguarding concern raised on a %s conversation", row.channel)
+
+    async def forget(
+        self, session: AsyncSession, contact: Contact, conversation: Conversation
+    ) -> None:
+        """Stop or no consent: delete the draft and what was said in it."""
+        await session.execute(
+            delete(TranscriptLine).where(
+                TranscriptLine.contact_id == contact.id, TranscriptLine.enquiry_id.is_(None)
+            )
+        )
+        if conversation.id is not None:
+            await session.delete(conversation)
+        has_enquiry = await session.scalar(
+            select(Enquiry.id).where(Enquiry.contact_id == contact.id)
+        )
+        await inbox.redact_address(session, contact.channel, contact.address)
+        if has_enquiry is None:
+            await session.execute(
+                update(InboxMessage)
+                .where(
+                    InboxMessage.channel == contact.channel, InboxMessage.address == contact.address
+                )
+                .values(address="redacted")
+            )
+            await session.delete(contact)
+
+    def _transcribe(
+        self,
+        session: AsyncSession,
+        contact: Contact,
+        conversation: Conversation,
+        text: str,
+        replies: list[Reply],
+        now: datetime,
+    ) -> None:
+        enquiry_id = conversation.enquiry_id
+        if text:
+            session.add(
+                TranscriptLine(
+                    contact_id=contact.id, enquiry_id=enquiry_id, direction="in", text=text, at=now
+                )
+            )
+        for reply in replies:
+            lines = [reply.text, *(f"{n}. {c}" for n, c in enumerate(reply.choices, 1))]
+            session.add(
+                TranscriptLine(
+                    contact_id=contact.id,
+                    enquiry_id=enquiry_id,
+                    direction="out",
+                    text="\n".join(lines),
+                    at=now,
+                )
+            )
+
+    def _send_later(
+        self,
+        session: AsyncSession,
+        row: InboxMessage,
+        contact_id: int | None,
+        replies: list[Reply],
+        now: datetime,
+    ) -> None:
+        if row.channel not in self.outbox_channels:
+            return
+        for reply in replies:
+            outbox.enqueue(
+                session,
+                channel=row.channel,
+                address=row.address,
+                kind="reply",
+                payload=reply.as_dict(),
+                now=now,
+                contact_id=contact_id,
+            )

@@ -1,0 +1,1 @@
+"""Conversation flows: data plus one pure engine, with no I/O."""

@@ -1,0 +1,268 @@
+"""The router end to end on the real store (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+from sqlalchemy import func, select
+
+from bot.callbacks import REFERENCE_ALPHABET, open_queue
+from bot.idle import expire_idle
+from bot.router import Inbound, Router
+from bot.services import Services
+from flows.engine import Reply
+from storage.models import (
+    Callback,
+    Contact,
+    Conversation,
+    Enquiry,
+    InboxMessage,
+    OutboxMessage,
+    RotaDay,
+    Staff,
+    TranscriptLine,
+)
+from tests.conftest import FakeClock, london
+
+ANSWERS = [
+    "yes",
+    "1",
+    "2",
+    "2",
+    "Year 4",
+    "2",
+    "The school says they cannot meet his needs.",
+    "07700 900123",
+    "1",
+    "yes",
+    "no",
+    "1",
+    "5",
+]
+
+
+class Parent:
+    """One parent on one channel: every message gets a fresh provider id."""
+
+    def __init__(self, services: Services, channel: str = "console", address: str | None = None):
+        self.router: Router = services.router
+        self.services = services
+        self.channel = channel
+        self.address = address or uuid.uuid4().hex
+
+    def inbound(self, text: str, provider_id: str | None = None) -> Inbound:
+        return Inbound(
+            channel=self.channel,
+            address=self.address,
+            provider_id=provider_id or uuid.uuid4().hex,
+            text=text,
+            received_at=self.services.now(),
+        )
+
+    async def say(self, text: str) -> list[Reply]:
+        return await self.router.deliver(self.inbound(text))
+
+    async def complete(self) -> list[Reply]:
+        await self.say("hello")
+        replies: list[Reply] = []
+        for text in [*ANSWERS, "1"]:
+            replies = await self.say(text)
+        return replies
+
+
+async def count(services: Services, model: type) -> int:
+    async with services.sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_a_whole_intake_makes_one_enquiry_and_callback(services: Services) -> None:
+    replies = await Parent(services).complete()
+    text = replies[-1].text
+    assert "Your reference is PP-" in text
+    # Monday 10:00 → Tuesday 10:00: one working day of eight open hours.
+    assert "by 10:00 on Tuesday 24 November" in text
+    async with services.sessions() as session:
+        enquiry = (await session.scalars(select(Enquiry))).one()
+        callback = (await session.scalars(select(Callback))).one()
+    assert enquiry.reference[3:] and set(enquiry.reference[3:]) <= set(REFERENCE_ALPHABET)
+    assert enquiry.reference in text
+    assert enquiry.callback_phone == "+447700900123"
+    assert enquiry.topic == "ehc" and enquiry.description.startswith("The school")
+    assert callback.due_at == london(2026, 11, 24, 10, 0)
+    assert callback.due_at.tzinfo is not None
+    queue = await _queue(services)
+    assert queue[0]["reference"] == enquiry.reference
+    assert queue[0]["due_at"] == "2026-11-24T10:00:00+00:00"
+    assert queue[0]["channel"] == "console" and queue[0]["language"] == "en"
+
+
+async def _queue(services: Services) -> list[dict[str, object]]:
+    async with services.sessions() as session:
+        return await open_queue(session)
+
+
+async def test_out_of_hours_starts_the_clock_at_the_next_opening(
+    services: Services, clock: FakeClock
+) -> None:
+    clock.set(london(2026, 11, 27, 18, 0))  # Friday evening
+    replies = await Parent(services).complete()
+    assert "by 17:00 on Monday 30 November" in replies[-1].text
+
+
+async def test_a_redelivery_does_nothing_more_and_gets_the_same_replies(services: Services) -> None:
+    parent = Parent(services)
+    await parent.say("hi")
+    message = parent.inbound("yes", provider_id="dup-1")
+    first = await services.router.deliver(message)
+    again = await services.router.deliver(message)
+    assert [r.text for r in again] == [r.text for r in first]
+    assert await count(services, InboxMessage) == 2
+    async with services.sessions() as session:
+        conversation = (await session.scalars(select(Conversation))).one()
+    assert conversation.state["step"] == "asker"
+
+
+async def test_concurrent_duplicates_are_processed_once(services: Services) -> None:
+    parent = Parent(services)
+    await parent.say("hi")
+    message = parent.inbound("yes", provider_id="dup-2")
+    results = await asyncio.gather(*(services.router.deliver(message) for _ in range(5)))
+    assert any(results)
+    async with services.sessions() as session:
+        conversation = (await session.scalars(select(Conversation))).one()
+        lines = await session.scalar(
+            select(func.count()).select_from(TranscriptLine).where(TranscriptLine.text == "yes")
+        )
+    assert conversation.state["history"] == ["consent"]
+    assert lines == 1
+
+
+async def test_no_consent_keeps_nothing(services: Services) -> None:
+    parent = Parent(services)
+    await parent.say("hello, my phone is 07700 900123")
+    replies = await parent.say("no")
+    assert "01234 567890" in replies[0].text
+    assert await count(services, Contact) == 0
+    assert await count(services, Conversation) == 0
+    assert await count(services, TranscriptLine) == 0
+    async with services.sessions() as session:
+        rows = (await session.scalars(select(InboxMessage))).all()
+    assert rows and all(row.payload == {"redacted": True} for row in rows)
+    assert all("07700" not in row.address for row in rows)
+
+
+async def test_stop_deletes_the_draft(services: Services) -> None:
+    parent = Parent(services)
+    await parent.say("hi")
+    for text in ANSWERS[:7]:
+        await parent.say(text)
+    await parent.say("stop")
+    assert await count(services, Conversation) == 0
+    assert await count(services, TranscriptLine) == 0
+    assert await count(services, Enquiry) == 0
+
+
+async def test_acknowledged_but_unprocessed_deliveries_are_processed_on_restart(
+    services: Services,
+) -> None:
+    parent = Parent(services)
+    inbox_id = await services.router.record(parent.inbound("hello"))
+    assert inbox_id is not None
+    assert await count(services, Conversation) == 0
+    assert await services.router.recover() == 1
+    assert await count(services, Conversation) == 1
+    assert await services.router.recover() == 0
+
+
+async def test_telegram_replies_go_through_the_outbox(services: Services) -> None:
+    parent = Parent(services, channel="telegram", address="4242")
+    await parent.say("/start")
+    async with services.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage))).all()
+    assert len(rows) == 1 and rows[0].channel == "telegram" and rows[0].address == "4242"
+    assert rows[0].payload["choices"] == ["Yes", "No"]
+
+
+async def test_rota_assigns_the_duty_officer_of_the_day_the_clock_starts(
+    services: Services, clock: FakeClock
+) -> None:
+    async with services.sessions.begin() as session:
+        monday = Staff(email="mon@example.org", name="Mo", role="officer", created_at=clock())
+        tuesday = Staff(email="tue@example.org", name="Tu", role="officer", created_at=clock())
+        session.add_all([monday, tuesday])
+        await session.flush()
+        session.add_all(
+            [RotaDay(weekday=0, staff_id=monday.id), RotaDay(weekday=1, staff_id=tuesday.id)]
+        )
+    clock.set(london(2026, 11, 23, 18, 30))  # Monday evening: Tuesday's officer takes it
+    await Parent(services).complete()
+    rows = await _queue(services)
+    assert rows[0]["assigned_to"] == "tue@example.org"
+    assert rows[0]["status"] == "assigned"
+
+
+async def test_nobody_on_duty_leaves_the_callback_unassigned(services: Services) -> None:
+    await Parent(services).complete()
+    rows = await _queue(services)
+    assert rows[0]["assigned_to"] is None and rows[0]["status"] == "queued"
+
+
+async def test_safeguarding_words_get_safety_numbers_and_an_urgent_callback(
+    services: Services,
+) -> None:
+    parent = Parent(services)
+    await parent.say("hi")
+    for text in ANSWERS[:6]:
+        await parent.say(text)
+    replies = await parent.say("He said he wants to kill himself and I am scared")
+    assert "999" in replies[0].text and "0808 800 5000" in replies[0].text
+    assert "0800 1111" in replies[0].text
+    for text in ANSWERS[7:]:
+        await parent.say(text)
+    await parent.say("1")
+    async with services.sessions() as session:
+        callback = (await session.scalars(select(Callback))).one()
+        alerts = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.kind == "safeguarding_alert")
+            )
+        ).all()
+    assert callback.urgent
+    assert callback.due_at == london(2026, 11, 23, 11, 0)  # one working hour
+    assert len(alerts) == 1
+
+
+async def test_idle_conversation_with_a_number_becomes_an_incomplete_enquiry(
+    services: Services, clock: FakeClock
+) -> None:
+    parent = Parent(services)
+    await parent.say("hi")
+    for text in ANSWERS[:8]:  # up to and including the phone number
+        await parent.say(text)
+    other = Parent(services)
+    await other.say("hi")
+    await other.say("yes")
+    clock.advance(hours=25)
+    kept, deleted = await expire_idle(services.router, clock())
+    assert (kept, deleted) == (1, 1)
+    async with services.sessions() as session:
+        enquiry = (await session.scalars(select(Enquiry))).one()
+    assert enquiry.incomplete and enquiry.callback_phone == "+447700900123"
+    assert await count(services, Conversation) == 0
+    assert await count(services, Callback) == 1
+
+
+async def test_bad_input_never_crashes_the_router(services: Services) -> None:
+    parent = Parent(services)
+    await parent.say("hi")
+    for text in [
+        "",
+        "\u202e\u200b",
+        "'; DROP TABLE enquiry; --",
+        "<script>alert(1)</script>",
+        "9" * 4096,
+    ]:
+        replies = await parent.say(text)
+        assert (replies and "one of the numbers" in replies[0].text) or "yes or" in replies[0].text
+    assert await count(services, Conversation) == 1
