@@ -57,6 +57,7 @@ class Contact(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
+    last_inbound_at: Mapped[datetime | None]
 
 
 class Conversation(Base):
@@ -148,6 +149,7 @@ class Enquiry(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     outcome: Mapped[str | None] = mapped_column(String(64))
     closed_at: Mapped[datetime | None]
+    survey_sent_at: Mapped[datetime | None]
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
     answers: Mapped[dict[str, Any]]
 
@@ -167,6 +169,8 @@ class Staff(Base):
     telegram_chat_id: Mapped[str | None] = mapped_column(String(64))
     languages: Mapped[str] = mapped_column(String(128), default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+    last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
 
 
@@ -264,3 +268,106 @@ class AuditEntry(Base):
     action: Mapped[str] = mapped_column(String(64))
     enquiry_id: Mapped[int | None] = mapped_column(index=True)
     detail: Mapped[str | None] = mapped_column(String(255))
+
+
+class CaseAction(Base):
+    """Casework on an enquiry, by the annual report's "Actions breakdown by issue" category."""
+
+    __tablename__ = "case_action"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("enquiry.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    category: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class CaseNote(Base):
+    """An officer's note on an enquiry."""
+
+    __tablename__ = "case_note"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("enquiry.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class SurveyResponse(Base):
+    """The evaluation after a case closes: the seed's satisfaction KPI is counted from these."""
+
+    __tablename__ = "survey_response"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("enquiry.id", ondelete="CASCADE"), index=True
+    )
+    rating: Mapped[int | None] = mapped_column(Integer)
+    helped: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Recording(Base):
+    """A voicemail left on the phone line; played to staff through the app, never a public link."""
+
+    __tablename__ = "recording"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enquiry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enquiry.id", ondelete="CASCADE"), index=True
+    )
+    call_sid: Mapped[str] = mapped_column(String(64), index=True)
+    recording_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    url: Mapped[str | None] = mapped_column(String(512))
+    created_at: Mapped[datetime]
+
+
+class RiskMatch(Base):
+    """A safeguarding phrase list matched: which list and which step, for the manager to tune."""
+
+    __tablename__ = "risk_match"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enquiry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enquiry.id", ondelete="CASCADE"), index=True
+    )
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(32))
+    phrase: Mapped[str] = mapped_column(String(128))
+    step: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LoginAttempt(Base):
+    """Recent sign-in attempts, to throttle guessing per account and per address."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(128))
+    succeeded: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[datetime]
+
+
+class HistoricalCase(Base):
+    """A case imported from the service's old database, so year-on-year tables work at once."""
+
+    __tablename__ = "historical_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_on: Mapped[date] = mapped_column(Date, index=True)
+    category: Mapped[str] = mapped_column(String(64))
+    action_category: Mapped[str | None] = mapped_column(String(64))
+    actions: Mapped[int] = mapped_column(Integer, default=0)
+    heard_from: Mapped[str | None] = mapped_column(String(64))
+    imported_at: Mapped[datetime]
