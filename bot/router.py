@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +21,7 @@ from bot.callbacks import make_urgent
 from bot.config import Settings
 from bot.enquiries import create_enquiry
 from bot.i18n import Catalogs, office_hours
-from flows.engine import DONE, Engine, Reply
+from flows.engine import DONE, Engine, Flow, Reply
 from flows.intake import INTAKE, SAFETY_MESSAGE
 from flows.safeguarding import find_risk
 from flows.validators import show_phone
@@ -29,6 +29,11 @@ from storage import inbox, outbox
 from storage.models import Contact, Conversation, Enquiry, InboxMessage, TranscriptLine
 
 log = logging.getLogger(__name__)
+
+Finisher = Callable[
+    [AsyncSession, "Router", Contact, Conversation, dict[str, Any], datetime],
+    Awaitable[list[Reply]],
+]
 
 
 def utcnow() -> datetime:
@@ -75,6 +80,7 @@ class Router:
         self.outbox_channels = outbox_channels
         self.now = now
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.flows: dict[str, tuple[Flow, Finisher | None]] = {INTAKE.name: (INTAKE, None)}
         self._sqlite_lock = asyncio.Lock() if settings.is_sqlite else None
 
     # -- the path -----------------------------------------------------------
@@ -147,17 +153,25 @@ class Router:
             turn = engine.start(state)
         else:
             state = dict(conversation.state)
-            engine = self.engine(state)
+            engine = self.engine(state, conversation.flow)
             turn = engine.advance(state, text)
         state, outcome = turn.state, turn.outcome
+        flow, finisher = self.flows.get(conversation.flow, (INTAKE, None))
         replies.extend(turn.replies)
         if find_risk(text, state.get("language")) is not None:
             replies.insert(0, Reply(self.engine(state)._(SAFETY_MESSAGE)))
             await self._raise_concern(session, conversation, state, row, now)
         if outcome == "language":
             contact.language = state["language"]
-            engine = self.engine(state)
+            engine = self.engine(state, flow.name)
             replies.append(engine.reprompt(state))
+        elif finisher is not None and outcome in {"completed", "stopped"}:
+            # A service-started flow (survey, nudge): its own ending, then the conversation goes.
+            if outcome == "completed":
+                replies.extend(await finisher(session, self, contact, conversation, state, now))
+            self._transcribe(session, contact, conversation, text, replies, now)
+            await session.delete(conversation)
+            outcome = "finished"
         elif outcome == "completed":
             enquiry = await create_enquiry(
                 session,
@@ -175,7 +189,7 @@ class Router:
             replies.append(self.confirmation(enquiry, state))
         if outcome in {"stopped", "declined"}:
             await self.forget(session, contact, conversation)
-        else:
+        elif outcome != "finished":
             contact.language = state.get("language") or contact.language
             conversation.state = state
             conversation.updated_at = now
@@ -189,7 +203,45 @@ class Router:
         return replies
 
     # -- helpers ---------------------------------------------------------------
-    def engine(self, state: dict[str, Any]) -> Engine:
+    def register_flow(self, flow: Flow, finisher: Finisher) -> None:
+        """Add a flow the service starts itself; `finisher` stores its answers when it completes."""
+        self.flows[flow.name] = (flow, finisher)
+
+    async def start_flow(
+        self,
+        session: AsyncSession,
+        contact: Contact,
+        flow_name: str,
+        state: dict[str, Any],
+        now: datetime,
+        enquiry_id: int | None = None,
+    ) -> list[Reply] | None:
+        """Begin a service-started flow with a contact; None when they are mid-intake (busy)."""
+        existing = await session.scalar(
+            select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
+        )
+        if existing is not None:
+            if existing.flow == INTAKE.name and existing.state.get("step") != DONE:
+                return None
+            await session.delete(existing)
+            await session.flush()
+        state.setdefault("language", contact.language or "en")
+        conversation = Conversation(
+            contact_id=contact.id,
+            flow=flow_name,
+            state=state,
+            enquiry_id=enquiry_id,
+            created_at=now,
+            updated_at=now,
+        )
+        session.add(conversation)
+        turn = self.engine(state, flow_name).start(state)
+        conversation.state = turn.state
+        await session.flush()
+        self._transcribe(session, contact, conversation, "", turn.replies, now)
+        return turn.replies
+
+    def engine(self, state: dict[str, Any], flow_name: str = INTAKE.name) -> Engine:
         language = state.get("language") or "en"
         known = state.get("answers", {}).get("known_phone")
         params = {
@@ -202,7 +254,8 @@ class Router:
             "out_of_hours": self.settings.out_of_hours_phone,
             "known_phone": show_phone(known) if known else "",
         }
-        return Engine(INTAKE, self.catalogs.gettext(language), self.catalogs.names(), params)
+        flow = self.flows[flow_name][0] if flow_name in self.flows else INTAKE
+        return Engine(flow, self.catalogs.gettext(language), self.catalogs.names(), params)
 
     def confirmation(self, enquiry: Enquiry, state: dict[str, Any]) -> Reply:
         from bot.enquiries import confirmation_text

@@ -64,6 +64,7 @@ class Flow:
     name: str
     steps: tuple[Step, ...]
     words: Mapping[str, str]
+    confirm: bool = True  # end on a summary to check; short service flows finish at once
 
     def step(self, key: str) -> Step:
         for step in self.steps:
@@ -210,6 +211,8 @@ class Engine:
 
     def _move_on(self, state: dict[str, Any]) -> Turn:
         state["step"] = self._next_key(state)
+        if state["step"] == SUMMARY and not self.flow.confirm:
+            return Turn(state, [], "completed")
         return Turn(state, [self._prompt(state)])
 
     def _prompt(self, state: dict[str, Any]) -> Reply:

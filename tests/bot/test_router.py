@@ -266,3 +266,38 @@ async def test_bad_input_never_crashes_the_router(services: Services) -> None:
         replies = await parent.say(text)
         assert (replies and "one of the numbers" in replies[0].text) or "yes or" in replies[0].text
     assert await count(services, Conversation) == 1
+
+
+async def test_a_service_started_flow_runs_and_finishes(services: Services) -> None:
+    from flows.engine import Choice, Flow, Step
+    from flows.intake import WORDS
+
+    finished: list[dict[str, object]] = []
+
+    async def finisher(session, router, contact, conversation, state, now):  # type: ignore[no-untyped-def]
+        finished.append(dict(state["answers"]))
+        return [Reply("Thank you for telling us.")]
+
+    rating = Flow(
+        "rating",
+        (Step("rating", "How did we do?", choices=(Choice("1", "1"), Choice("5", "5"))),),
+        WORDS,
+        confirm=False,
+    )
+    services.router.register_flow(rating, finisher)
+    parent = Parent(services, channel="telegram", address="77")
+    await parent.complete()
+    async with services.sessions.begin() as session:
+        contact = (await session.scalars(select(Contact))).one()
+        started = await services.router.start_flow(session, contact, "rating", {}, services.now())
+    assert started is not None and started[0].text == "How did we do?"
+    replies = await parent.say("2")
+    assert replies[-1].text == "Thank you for telling us."
+    assert finished == [{"rating": "5"}]
+    assert await count(services, Conversation) == 0
+    # mid-intake, a service-started flow waits rather than interrupting
+    await parent.say("hello again")
+    async with services.sessions.begin() as session:
+        contact = (await session.scalars(select(Contact))).one()
+        busy = await services.router.start_flow(session, contact, "rating", {}, services.now())
+    assert busy is None
