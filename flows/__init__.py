@@ -1,0 +1,1 @@
+"""Conversation flows: what the bot says and does at each step of an enquiry."""
