@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.config import SettingsError, load_settings
+from bot.i18n import CatalogMissing
 from bot.services import Services, build_services
 
 Handler = Callable[[Services, argparse.Namespace], Awaitable[int]]
@@ -132,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "sync", None):
             return int(args.sync(args))
         return asyncio.run(_with_services(args.run, args))
-    except (SettingsError, CommandError) as exc:
+    except (SettingsError, CommandError, CatalogMissing) as exc:
         print(f"helpline: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
