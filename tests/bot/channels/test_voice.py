@@ -456,3 +456,43 @@ async def test_the_recording_is_stored_against_the_enquiry_and_fetched_with_cred
         assert audio.startswith(b"ID3")
         media = [r for r in fake.requests if str(r.get("path", "")).endswith(".mp3")]
         assert media, fake.requests
+
+
+async def test_more_than_nine_languages_page_on_key_9(
+    settings: Settings, clock: FakeClock, tmp_path: Path
+) -> None:
+    clock.set(london(2026, 11, 27, 20, 0))
+    services = multilingual(settings, clock, tmp_path, tuple(LANGUAGE_NAMES))
+    try:
+        async with await phone_client(services) as http:
+            call = Call(http)
+            first = says(gather_of(await call.start()))
+            assert len(first) == 9 and first[-1] == "For more languages, press 9."
+            second = says(gather_of(await call.press("9")))
+            offered = [c for c in LANGUAGE_NAMES if VOICES[c] is not None]
+            assert len(second) == len(offered) - 8
+            assert second[1] == f"For {LANGUAGE_NAMES[offered[9]]}, press 2."
+            await call.press("2")
+            await call.press("1")
+            [enquiry] = await enquiries(services)
+            assert enquiry.language == offered[9]
+    finally:
+        await services.close()
+
+
+async def test_helpline_queue_json_shows_the_phone_callback(
+    services: Services, http: httpx.AsyncClient, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+    import json
+
+    from bot.cli import queue
+
+    clock.set(london(2026, 11, 27, 20, 0))
+    call = Call(http)
+    await call.start()
+    await call.press("1")
+    await call.press("4")
+    assert await queue(services, argparse.Namespace(json=True, all=False)) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert (row["channel"], row["language"], row["topic"]) == ("voice", "en", "exclusion")
