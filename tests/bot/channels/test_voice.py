@@ -481,7 +481,10 @@ async def test_more_than_nine_languages_page_on_key_9(
 
 
 async def test_helpline_queue_json_shows_the_phone_callback(
-    services: Services, http: httpx.AsyncClient, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+    services: Services,
+    http: httpx.AsyncClient,
+    clock: FakeClock,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import argparse
     import json
