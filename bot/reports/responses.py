@@ -97,6 +97,7 @@ async def response_shares(
             case((and_(spoke.is_not(None), spoke <= due), 1), else_=0).label("s_ok"),
             case((and_(spoke.is_(None), due > now), 1), else_=0).label("s_wait"),
         )
+        .select_from(Enquiry)
         .join(Callback, Callback.enquiry_id == Enquiry.id)
         .where(_received_in(period))
         .subquery()
