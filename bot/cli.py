@@ -120,6 +120,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="include closed callbacks")
     p.set_defaults(run=queue)
 
+    from bot.reports.cli import register as register_reports
+
+    register_reports(commands)
     for register in REGISTRARS:
         register(commands)
     return top

@@ -389,3 +389,5 @@ class HistoricalCase(Base):
     actions: Mapped[int] = mapped_column(Integer, default=0)
     heard_from: Mapped[str | None] = mapped_column(String(64))
     imported_at: Mapped[datetime]
+    # SHA-256 of the imported file: the same file is refused a second time.
+    import_batch: Mapped[str | None] = mapped_column(String(64), index=True)
