@@ -57,8 +57,12 @@ FEEDBACK = Flow(
             ),
             choices=RATINGS,
         ),
-        Step("helped", N_("What helped most, or what could we do better?"), kind="text",
-             validate=_helped),
+        Step(
+            "helped",
+            N_("What helped most, or what could we do better?"),
+            kind="text",
+            validate=_helped,
+        ),
     ),
 )
 

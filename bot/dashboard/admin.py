@@ -40,7 +40,9 @@ def routes(board: Dashboard) -> list[Route]:
         people = (await session.scalars(select(Staff).order_by(Staff.name))).all()
         context = {
             "title": "Duty rota",
-            "weekdays": [(i, WEEKDAYS[i], pattern.get(i)) for i in sorted(board.services.clock.weekdays)],
+            "weekdays": [
+                (i, WEEKDAYS[i], pattern.get(i)) for i in sorted(board.services.clock.weekdays)
+            ],
             "overrides": overrides,
             "people": people,
             "by_id": {p.id: p for p in people},

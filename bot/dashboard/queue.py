@@ -84,8 +84,10 @@ def _after(cursor: str) -> Any:
     return and_(Callback.urgent.is_(False), later)
 
 
-def statement(filters: Filters, now: datetime, mine: int | None, cursor: str) -> Select[Any]:
-    query = (
+def statement(
+    filters: Filters, now: datetime, mine: int | None, cursor: str
+) -> Select[Callback, Enquiry, Staff]:
+    query: Select[Callback, Enquiry, Staff] = (
         select(Callback, Enquiry, Staff)
         .join(Enquiry, Callback.enquiry_id == Enquiry.id)
         .outerjoin(Staff, Callback.assigned_to == Staff.id)
@@ -126,7 +128,9 @@ def mark(callback: Callback, now: datetime) -> str:
 
 
 def routes(board: Dashboard) -> list[Route]:
-    async def listing(request: Request, staff: Staff, session: AsyncSession, mine: bool) -> Response:
+    async def listing(
+        request: Request, staff: Staff, session: AsyncSession, mine: bool
+    ) -> Response:
         now = board.now()
         filters = Filters.read(request.query_params)
         cursor = request.query_params.get("after", "")[:64]

@@ -11,7 +11,7 @@ import http.cookies
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from starlette_csrf import CSRFMiddleware
+from starlette_csrf.middleware import CSRFMiddleware
 
 PREFIX = "/staff"
 CSRF_COOKIE = "helpline_csrf"
@@ -78,5 +78,3 @@ class StaffGuard(CSRFMiddleware):
                 morsel["samesite"] = self.cookie_samesite
                 headers.append("set-cookie", cookie.output(header="").strip())
         await send(message)
-
-

@@ -186,9 +186,7 @@ async def _search(
         except phonenumbers.NumberParseException:
             return [], "nothing recognisable"
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        contacts = select(Contact.id).where(
-            Contact.address.in_([e164, f"whatsapp:{e164}"])
-        )
+        contacts = select(Contact.id).where(Contact.address.in_([e164, f"whatsapp:{e164}"]))
         statement = select(Enquiry).where(
             or_(Enquiry.callback_phone == e164, Enquiry.contact_id.in_(contacts))
         )

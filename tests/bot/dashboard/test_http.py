@@ -197,7 +197,9 @@ async def test_search_by_phone_number_in_any_format_and_by_reference(
     for query in ("07700 900123", "+44 7700 900123", enquiry.reference.lower()):
         found = await client.post("/staff/search", data={"q": query}, headers={"X-CSRFToken": csrf})
         assert enquiry.reference in found.text, query
-    none = await client.post("/staff/search", data={"q": "01632 960000"}, headers={"X-CSRFToken": csrf})
+    none = await client.post(
+        "/staff/search", data={"q": "01632 960000"}, headers={"X-CSRFToken": csrf}
+    )
     assert "No enquiries found" in none.text
     async with services.sessions() as session:
         details = list(
