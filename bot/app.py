@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import dashboard
 from bot.channels import voice, webchat
 from bot.config import Settings, load_settings
 from bot.router import utcnow
@@ -56,12 +57,14 @@ def create_app(
     async def home(request: Request) -> Response:
         return RedirectResponse("/chat", status_code=302)
 
+    staff_routes, staff_middleware = dashboard.install(services)
     routes: list[BaseRoute] = [
         Route("/", home),
         Route("/healthz", healthz),
         *webchat.routes(services),
         *voice.routes(services),
+        *staff_routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=staff_middleware)
     app.state.services = services
     return app
