@@ -52,6 +52,8 @@ class Settings:
     twilio_api_base_url: str = "https://api.twilio.com"
     smtp_url: str = ""
     mail_from: str = "helpline@localhost"
+    reminder_working_hours: float = 2.0
+    nudge_after_attempts: int = 3
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -156,10 +158,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if "languages" in values:
         languages = tuple(str(code) for code in values["languages"])
         values["languages"] = ("en", *(c for c in languages if c != "en"))
-    for name in ("working_day_hours",):
+    for name in ("working_day_hours", "reminder_working_hours"):
         if name in values:
             values[name] = float(values[name])
-    for name in ("response_working_days", "idle_hours"):
+    for name in ("response_working_days", "idle_hours", "nudge_after_attempts"):
         if name in values:
             try:
                 values[name] = int(values[name])

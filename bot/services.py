@@ -51,4 +51,7 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utcnow) -> 
     clock = make_clock(settings)
     catalogs = Catalogs(settings.languages)
     router = Router(sessions, settings, clock, catalogs, now=now)
+    from bot.nudge import register as register_nudge
+
+    register_nudge(router)  # service-started flows must be known wherever replies arrive
     return Services(settings, engine, sessions, clock, catalogs, router, now)
