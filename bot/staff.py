@@ -61,7 +61,7 @@ def parse_languages(raw: str) -> str:
     unknown = [code for code in codes if code not in LANGUAGE_NAMES]
     if unknown or not codes:
         raise CommandError(
-            f"unknown language {', '.join(unknown) or raw!r}: use codes such as "
+            f"unknown language {', '.join(unknown) or repr(raw)}: use codes such as "
             + ",".join(sorted(LANGUAGE_NAMES))
         )
     return ",".join(dict.fromkeys(codes))
