@@ -27,6 +27,7 @@ def create_app(
     now: Callable[[], datetime] = utcnow,
     migrate: bool = True,
     services: Services | None = None,
+    scheduler: bool = False,
 ) -> Starlette:
     """Build the app; the lifespan migrates the schema and replays unprocessed deliveries."""
     settings = settings or load_settings()
@@ -39,9 +40,17 @@ def create_app(
         recovered = await services.router.recover()
         if recovered:
             log.info("processed %d deliveries left over from before a restart", recovered)
+        runner = None
+        if scheduler:
+            from bot.scheduler import SchedulerRunner
+
+            runner = SchedulerRunner(services)  # stands by if another process leads
+            runner.start()
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             await services.close()
 
     async def healthz(request: Request) -> Response:

@@ -34,7 +34,7 @@ def serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
 
     settings = load_settings()
-    app = create_app(settings)
+    app = create_app(settings, scheduler=not args.no_scheduler)
     for line in channel_status(settings):
         print(line)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
@@ -123,6 +123,10 @@ def parser() -> argparse.ArgumentParser:
     from bot.reports.cli import register as register_reports
 
     register_reports(commands)
+    from bot import digest, rota, scheduler, staff
+
+    for module in (staff, rota, scheduler, digest):
+        module.register(commands)
     for register in REGISTRARS:
         register(commands)
     return top

@@ -101,6 +101,8 @@ class Settings:
     case_categories: tuple[str, ...] = CASE_CATEGORIES
     action_categories: tuple[str, ...] = ACTION_CATEGORIES
     close_outcomes: tuple[str, ...] = CLOSE_OUTCOMES
+    reminder_working_hours: float = 2.0
+    nudge_after_attempts: int = 3
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -208,10 +210,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for name in ("case_categories", "action_categories", "close_outcomes"):
         if name in values:
             values[name] = tuple(str(item) for item in values[name])
-    for name in ("working_day_hours",):
+    for name in ("working_day_hours", "reminder_working_hours"):
         if name in values:
             values[name] = float(values[name])
-    for name in ("response_working_days", "idle_hours"):
+    for name in ("response_working_days", "idle_hours", "nudge_after_attempts"):
         if name in values:
             try:
                 values[name] = int(values[name])

@@ -53,4 +53,7 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utcnow) -> 
     catalogs = Catalogs(settings.languages)
     router = Router(sessions, settings, clock, catalogs, now=now)
     router.register_flow(FEEDBACK, store_feedback)
+    from bot.nudge import register as register_nudge
+
+    register_nudge(router)  # service-started flows must be known wherever replies arrive
     return Services(settings, engine, sessions, clock, catalogs, router, now)
