@@ -42,8 +42,8 @@ browser:
 		echo "chromium missing: install Debian's chromium package for the browser tests"; }
 
 lint: install-test
-	$(BIN)/ruff check bot flows storage tests bench
-	$(BIN)/ruff format --check bot flows storage tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: install-test browser lint

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.channels import webchat
+from bot.channels import voice, webchat
 from bot.config import Settings, load_settings
 from bot.router import utcnow
 from bot.services import Services, build_services
@@ -60,6 +60,7 @@ def create_app(
         Route("/", home),
         Route("/healthz", healthz),
         *webchat.routes(services),
+        *voice.routes(services),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services
