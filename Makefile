@@ -25,7 +25,7 @@ locales-compile:
 
 # Extract messages from bot/ and flows/, update every catalog, compile.
 locales:
-	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords N_ --no-location --sort-output \
+	$(BIN)/pybabel extract --mapping-file babel.cfg --no-default-keywords --keywords N_ --no-location --sort-output \
 		--project helpline --output-file locales/messages.pot bot flows
 	$(BIN)/pybabel update --domain messages --input-file locales/messages.pot --output-dir locales \
 		--no-fuzzy-matching --ignore-obsolete

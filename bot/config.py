@@ -84,7 +84,7 @@ class Settings:
     working_day_hours: float = 8.0
     response_working_days: int = 1
     closures: tuple[date, ...] = ()
-    languages: tuple[str, ...] = ("en",)  # DEFAULT_LANGUAGES once catalogs ship
+    languages: tuple[str, ...] = DEFAULT_LANGUAGES
     idle_hours: int = 24
     children_services_phone: str = "01234 000000"
     out_of_hours_phone: str = "01234 000001"

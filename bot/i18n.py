@@ -86,14 +86,21 @@ def babel_locale(language: str) -> str:
     return {"pa": "pa_Guru"}.get(language, language)
 
 
+# How each locale writes "Tuesday 24 November" inside a sentence, where it differs from
+# "EEEE d MMMM": Spanish and Portuguese say "24 de noviembre"; Welsh writes "dydd" in lower
+# case mid-sentence. The translated confirmation places {time} and {date} in its own order.
+DATE_PATTERNS = {"es": "EEEE d 'de' MMMM", "pt": "EEEE, d 'de' MMMM"}
+LOWER_FIRST = frozenset({"cy"})
+
+
 def due_parts(due_at: datetime, language: str, timezone: str) -> dict[str, str]:
     """`{time}` and `{date}` of a promised callback, in the locale's own words."""
     local = due_at.astimezone(ZoneInfo(timezone))
     locale = babel_locale(language)
-    return {
-        "time": format_time(local, "HH:mm", locale=locale),
-        "date": format_date(local.date(), "EEEE d MMMM", locale=locale),
-    }
+    day = format_date(local.date(), DATE_PATTERNS.get(language, "EEEE d MMMM"), locale=locale)
+    if language in LOWER_FIRST:
+        day = day[:1].lower() + day[1:]
+    return {"time": format_time(local, "HH:mm", locale=locale), "date": day}
 
 
 def office_hours(language: str, opens: time, closes: time, weekdays: Iterable[int]) -> str:

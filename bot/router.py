@@ -255,7 +255,8 @@ class Router:
             "known_phone": show_phone(known) if known else "",
         }
         flow = self.flows[flow_name][0] if flow_name in self.flows else INTAKE
-        return Engine(flow, self.catalogs.gettext(language), self.catalogs.names(), params)
+        translate = self.catalogs.gettext(language)
+        return Engine(flow, translate, self.catalogs.names(), params, language=language)
 
     def confirmation(self, enquiry: Enquiry, state: dict[str, Any]) -> Reply:
         from bot.enquiries import confirmation_text

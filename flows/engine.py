@@ -7,9 +7,12 @@ tested as a transcript and the same flow runs on every channel.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from flows.answer_words import no_words, yes_words
 
 Answers = Mapping[str, Any]
 Translate = Callable[[str], str]
@@ -109,8 +112,15 @@ class _Params(dict[str, str]):
         return "{" + key + "}"
 
 
+def _ascii_digit(char: str) -> str:
+    """Arabic-Indic, Bengali, Gujarati, Gurmukhi ... digits read as 0-9; other characters kept."""
+    value = unicodedata.decimal(char, None)
+    return char if value is None else str(value)
+
+
 def normalise_reply(text: str) -> str:
-    return " ".join(text.strip().casefold().split()).strip(".!")
+    folded = " ".join(text.strip().casefold().split()).strip(".!۔।")
+    return "".join(map(_ascii_digit, unicodedata.normalize("NFC", folded)))
 
 
 class Engine:
@@ -122,8 +132,10 @@ class Engine:
         translate: Translate,
         languages: Mapping[str, str],
         params: Mapping[str, str] | None = None,
+        language: str = "en",
     ) -> None:
         self.flow = flow
+        self.language = language
         self.translate = translate
         self.languages = languages
         self.params = _Params(params or {})
@@ -182,9 +194,9 @@ class Engine:
         """Read a reply to `step`: numbers for choices, yes/no words, or the step's validator."""
         answer = normalise_reply(text)
         if step.kind == "yesno":
-            if answer in {"1", "yes", "y", normalise_reply(self._(self.flow.words["yes"]))}:
+            if answer in self._yes():
                 return True
-            if answer in {"2", "no", "n", normalise_reply(self._(self.flow.words["no"]))}:
+            if answer in {"2", "no", "n", *no_words(self.language)} or answer == self._word("no"):
                 return False
             return Invalid(self.flow.words["yesno_error"])
         if step.kind == "choice":
@@ -194,8 +206,15 @@ class Engine:
         return step.validate(text)
 
     # -- internals ------------------------------------------------------------
+    def _word(self, key: str) -> str:
+        return normalise_reply(self._(self.flow.words[key]))
+
+    def _yes(self) -> set[str]:
+        """Every way to say yes here: 1, English, the catalog's Yes and the everyday variants."""
+        return {"1", "yes", "y", self._word("yes"), *yes_words(self.language)}
+
     def _choose(self, choices: tuple[Choice, ...], answer: str) -> str | Invalid:
-        if answer.isdigit() and 1 <= int(answer) <= len(choices):
+        if answer.isascii() and answer.isdigit() and 1 <= int(answer) <= len(choices):
             return choices[int(answer) - 1].value
         for choice in choices:
             if answer in {normalise_reply(self._(choice.label)), choice.value}:
@@ -262,15 +281,7 @@ class Engine:
 
     def _summary_reply(self, state: dict[str, Any], text: str) -> Turn:
         answer = normalise_reply(text)
-        yes = normalise_reply(self._(self.flow.words["yes"]))
-        if answer in {
-            "1",
-            "yes",
-            "y",
-            "send",
-            yes,
-            normalise_reply(self._(self.flow.words["send"])),
-        }:
+        if answer in {"send", self._word("send"), *self._yes()}:
             answers = state["answers"]
             state["answers"] = {
                 s.key: answers[s.key]

@@ -87,6 +87,20 @@ def in_thread(function: Callable[..., T], *args: Any) -> T:
         return pool.submit(function, *args).result()
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Build any missing or stale .mo from the committed .po, as `make locales-compile` does."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    from bot.i18n import LOCALES
+
+    for po in LOCALES.glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            with po.open("rb") as source, mo.open("wb") as target:
+                write_mo(target, read_po(source, locale=po.parent.parent.name))
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str | None]:
     """A fresh, migrated PostgreSQL database for the session (None when absent and not required)."""
