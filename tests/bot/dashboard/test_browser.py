@@ -50,7 +50,7 @@ async def live(
 async def page(live: tuple[Services, str]) -> AsyncIterator[Any]:
     from playwright.async_api import async_playwright
 
-    if not os.path.exists(CHROMIUM):  # noqa: ASYNC240 (a one-off check before launch)
+    if not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is missing: apt-get install -y chromium")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
