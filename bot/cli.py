@@ -148,4 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, so `python -m bot.cli` shares one CommandError class
+    # with the command modules (they import bot.cli, not __main__).
+    from bot.cli import main as imported_main
+
+    sys.exit(imported_main())
