@@ -14,6 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from bot.channels import webchat
 from bot.config import Settings, load_settings
+from bot.messaging import Messaging
 from bot.router import utcnow
 from bot.services import Services, build_services
 
@@ -30,6 +31,7 @@ def create_app(
     """Build the app; the lifespan migrates the schema and replays unprocessed deliveries."""
     settings = settings or load_settings()
     services = services or build_services(settings, now)
+    messaging = Messaging(services)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -38,9 +40,11 @@ def create_app(
         recovered = await services.router.recover()
         if recovered:
             log.info("processed %d deliveries left over from before a restart", recovered)
+        await messaging.start()
         try:
             yield
         finally:
+            await messaging.stop()
             await services.close()
 
     async def healthz(request: Request) -> Response:
@@ -60,7 +64,9 @@ def create_app(
         Route("/", home),
         Route("/healthz", healthz),
         *webchat.routes(services),
+        *messaging.routes(),
     ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.services = services
+    app.state.messaging = messaging
     return app

@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.calendar import WorkingClock
+from bot.channels import keywords
 from bot.config import Settings
 from bot.i18n import Catalogs
 from bot.router import Router, utcnow
@@ -51,4 +52,5 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utcnow) -> 
     clock = make_clock(settings)
     catalogs = Catalogs(settings.languages)
     router = Router(sessions, settings, clock, catalogs, now=now)
+    router.intercepts += [keywords.subscriptions, keywords.help_and_status]
     return Services(settings, engine, sessions, clock, catalogs, router, now)
