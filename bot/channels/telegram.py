@@ -186,6 +186,10 @@ async def set_webhook(services: Services, args: Any) -> int:
         raise CommandError("TELEGRAM_BOT_TOKEN is not set (the token BotFather gave you)")
     if not settings.telegram_webhook_secret:
         raise CommandError("TELEGRAM_WEBHOOK_SECRET is not set (any long random string)")
+    if not settings.public_url.startswith("https://"):
+        raise CommandError(
+            "HELPLINE_PUBLIC_URL must start with https:// for Telegram to post to it"
+        )
     url = settings.public_url.rstrip("/") + "/telegram/webhook"
     bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
     try:
