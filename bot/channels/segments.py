@@ -86,6 +86,15 @@ def split(text: str, max_segments: int = MAX_SEGMENTS, max_chars: int | None = N
     pieces: list[str] = []
     current = ""
     for line in text.split("\n"):
+        joined = current + "\n" + line if current else line
+        if fits(joined, max_segments):
+            current = joined
+            continue
+        if fits(line, max_segments):  # a whole line moves on rather than be cut
+            if current:
+                pieces.append(current)
+            current = line
+            continue
         for word, glue in _words(line, first_glue="\n" if current else ""):
             candidate = current + glue + word if current else word
             if fits(candidate, max_segments):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -335,3 +336,17 @@ def test_serve_names_each_channel_on_or_off(channel_services: Services) -> None:
     off = channel_status(Settings())
     assert any(line.startswith("telegram: off") for line in off)
     assert any(line.startswith("sms/whatsapp/voice: off") for line in off)
+
+
+def test_the_cli_says_plainly_when_the_token_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "helpline.toml").write_text('languages = ["en"]\n')
+    monkeypatch.setenv("HELPLINE_CONFIG", str(tmp_path / "helpline.toml"))
+    for name in ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["telegram", "set-webhook"]) == 2
+    assert "helpline: TELEGRAM_BOT_TOKEN is not set" in capsys.readouterr().err
