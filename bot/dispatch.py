@@ -12,7 +12,6 @@ import contextlib
 import json
 import logging
 from collections import deque
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -163,6 +162,8 @@ class Dispatcher:
         """None when a message may go now; otherwise the earliest time it may."""
         while self._telegram_sent and now - self._telegram_sent[0] >= timedelta(seconds=1):
             self._telegram_sent.popleft()
+        if len(self._chat_last) > 10_000:  # forget chats quiet for longer than the gap
+            self._chat_last = {c: t for c, t in self._chat_last.items() if now - t < PER_CHAT_GAP}
         last = self._chat_last.get(chat)
         if last is not None and now - last < PER_CHAT_GAP:
             # Later rows of this chat queue one a second behind the ones already waiting.
@@ -286,6 +287,3 @@ def build(services: Services, telegram: TelegramLink | None) -> Dispatcher:
             base_url=settings.twilio_api_base_url,
         )
     return Dispatcher(services, telegram, twilio)
-
-
-Factory = Callable[[Services, TelegramLink | None], Dispatcher]
