@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.channels import webchat
+from bot import dashboard
+from bot.channels import voice, webchat
 from bot.config import Settings, load_settings
 from bot.messaging import Messaging
 from bot.router import utcnow
@@ -60,13 +61,16 @@ def create_app(
     async def home(request: Request) -> Response:
         return RedirectResponse("/chat", status_code=302)
 
+    staff_routes, staff_middleware = dashboard.install(services)
     routes: list[BaseRoute] = [
         Route("/", home),
         Route("/healthz", healthz),
         *webchat.routes(services),
         *messaging.routes(),
+        *voice.routes(services),
+        *staff_routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=staff_middleware)
     app.state.services = services
     app.state.messaging = messaging
     return app

@@ -14,6 +14,7 @@ from bot.channels import keywords
 from bot.config import Settings
 from bot.i18n import Catalogs
 from bot.router import Router, utcnow
+from flows.feedback import FEEDBACK, store_feedback
 from storage.db import make_engine, make_sessionmaker, upgrade
 
 
@@ -53,4 +54,5 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utcnow) -> 
     catalogs = Catalogs(settings.languages)
     router = Router(sessions, settings, clock, catalogs, now=now)
     router.intercepts += [keywords.subscriptions, keywords.help_and_status]
+    router.register_flow(FEEDBACK, store_feedback)
     return Services(settings, engine, sessions, clock, catalogs, router, now)
