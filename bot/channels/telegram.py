@@ -54,7 +54,7 @@ class TelegramLink:
 
     def __init__(self, settings: Settings) -> None:
         self.bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
-        self._ready = False
+        self._ready = self._warned = False
         self._lock = asyncio.Lock()
 
     async def ready(self) -> bool:
@@ -64,7 +64,9 @@ class TelegramLink:
                 try:
                     await self.bot.initialize()
                 except TelegramError as exc:  # the message may carry the token: log its type
-                    log.warning("Telegram is not reachable yet: %s", type(exc).__name__)
+                    if not self._warned:
+                        log.warning("Telegram is not reachable yet: %s", type(exc).__name__)
+                    self._warned = True
                     return False
                 self._ready = True
             return True

@@ -351,3 +351,66 @@ async def test_bad_input_gets_a_4xx_not_a_500(
     garbage = await client.post("/twilio/sms", content=b"\xff\xfe")
     assert garbage.status_code == 403
     assert (await count_rows(channel_services))["inbox"] == 0
+
+
+async def _close_case(services: Services) -> bool:
+    from bot import casework
+    from storage.models import Staff
+    from tests.bot.dashboard.helpers import add_staff
+
+    await add_staff(services, "olu@example.org")
+    async with services.sessions.begin() as session:
+        enquiry = (await session.scalars(select(Enquiry))).one()
+        staff = (await session.scalars(select(Staff))).one()
+        await session.refresh(enquiry, ["callback"])
+        closed = await casework.close_case(
+            session,
+            services.router,
+            services.settings.close_outcomes,
+            enquiry,
+            staff,
+            "Advice given",
+            services.now(),
+        )
+    return closed.survey_queued
+
+
+async def test_the_survey_goes_by_sms_and_is_answered_by_sms(
+    client: httpx.AsyncClient,
+    tw: FakeTwilio,
+    channel_services: Services,
+    messaging: Messaging,
+    clock: FakeClock,
+) -> None:
+    parent = Texter(client, tw)
+    await parent.send("Hello")
+    for answer in SMS_ANSWERS:
+        await parent.send(answer)
+    assert await _close_case(channel_services)
+    await drain(messaging, clock)
+    (survey,) = tw.sent_messages()
+    assert survey["params"]["To"] == PARENT
+    assert segment_count(survey["params"]["Body"]) <= 2
+    assert "Reply with a number from 1 to 5." in survey["params"]["Body"]
+    await parent.send("4")
+    thanks = await parent.send("Knowing my rights")
+    assert "Thank you for your feedback" in thanks[-1]
+
+
+async def test_stop_after_the_survey_was_queued_sends_nothing(
+    client: httpx.AsyncClient,
+    tw: FakeTwilio,
+    channel_services: Services,
+    messaging: Messaging,
+    clock: FakeClock,
+) -> None:
+    parent = Texter(client, tw)
+    await parent.send("Hello")
+    for answer in SMS_ANSWERS:
+        await parent.send(answer)
+    assert await _close_case(channel_services)
+    assert await parent.send("STOP") == []
+    await drain(messaging, clock)
+    assert tw.sent_messages() == []
+    rows = await outbox_rows(channel_services)
+    assert [(r.kind, r.status) for r in rows] == [("survey", "suppressed")]
