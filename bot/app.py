@@ -15,6 +15,7 @@ from starlette.routing import BaseRoute, Route
 from bot import dashboard
 from bot.channels import voice, webchat
 from bot.config import Settings, load_settings
+from bot.messaging import Messaging
 from bot.router import utcnow
 from bot.services import Services, build_services
 
@@ -32,6 +33,7 @@ def create_app(
     """Build the app; the lifespan migrates the schema and replays unprocessed deliveries."""
     settings = settings or load_settings()
     services = services or build_services(settings, now)
+    messaging = Messaging(services)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -46,9 +48,11 @@ def create_app(
 
             runner = SchedulerRunner(services)  # stands by if another process leads
             runner.start()
+        await messaging.start()
         try:
             yield
         finally:
+            await messaging.stop()
             if runner is not None:
                 await runner.stop()
             await services.close()
@@ -71,9 +75,11 @@ def create_app(
         Route("/", home),
         Route("/healthz", healthz),
         *webchat.routes(services),
+        *messaging.routes(),
         *voice.routes(services),
         *staff_routes,
     ]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=staff_middleware)
     app.state.services = services
+    app.state.messaging = messaging
     return app

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import WorkingClock
 from storage import outbox
-from storage.models import Callback, Enquiry, RotaDay, RotaOverride, Staff
+from storage.models import Callback, Contact, Enquiry, RotaDay, RotaOverride, Staff
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 URGENT_DELTA = timedelta(hours=1)
@@ -135,9 +135,10 @@ async def open_queue(session: AsyncSession, include_closed: bool = False) -> lis
     from bot.i18n import bcp47
 
     statement = (
-        select(Callback, Enquiry, Staff)
+        select(Callback, Enquiry, Staff, Contact.unreachable)
         .join(Enquiry, Callback.enquiry_id == Enquiry.id)
         .outerjoin(Staff, Callback.assigned_to == Staff.id)
+        .outerjoin(Contact, Enquiry.contact_id == Contact.id)
         .order_by(Callback.urgent.desc(), Callback.due_at, Callback.id)
     )
     if not include_closed:
@@ -156,6 +157,7 @@ async def open_queue(session: AsyncSession, include_closed: bool = False) -> lis
             "urgent": callback.urgent,
             "interpreter": bool(enquiry.interpreter),
             "incomplete": enquiry.incomplete,
+            "unreachable": bool(unreachable),  # the parent blocked the bot: ring them instead
         }
-        for callback, enquiry, staff in rows
+        for callback, enquiry, staff, unreachable in rows
     ]

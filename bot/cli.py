@@ -93,6 +93,18 @@ async def queue(services: Services, args: argparse.Namespace) -> int:
     return 0
 
 
+def _lazy(module: str, name: str) -> Handler:
+    """A handler imported only when its command runs (keeps `helpline --help` fast)."""
+
+    async def run(services: Services, args: argparse.Namespace) -> int:
+        import importlib
+
+        handler: Handler = getattr(importlib.import_module(module), name)
+        return await handler(services, args)
+
+    return run
+
+
 Registrar = Callable[[argparse._SubParsersAction], None]  # type: ignore[type-arg]
 REGISTRARS: list[Registrar] = []
 
@@ -119,6 +131,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--all", action="store_true", help="include closed callbacks")
     p.set_defaults(run=queue)
+
+    p = commands.add_parser("telegram", help="the Telegram bot")
+    tg = p.add_subparsers(dest="telegram_command", required=True)
+    tg.add_parser("set-webhook", help="register {public_url}/telegram/webhook").set_defaults(
+        run=_lazy("bot.channels.telegram", "set_webhook")
+    )
 
     from bot.reports.cli import register as register_reports
 

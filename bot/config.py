@@ -95,6 +95,7 @@ class Settings:
     twilio_auth_token: str = ""
     twilio_phone_number: str = ""
     twilio_whatsapp_number: str = ""
+    twilio_whatsapp_template_sid: str = ""  # an approved ContentSid with one variable, {{1}}
     twilio_api_base_url: str = "https://api.twilio.com"
     smtp_url: str = ""
     mail_from: str = "helpline@localhost"
@@ -128,6 +129,8 @@ ENVIRONMENT = {
     "TWILIO_ACCOUNT_SID": "twilio_account_sid",
     "TWILIO_AUTH_TOKEN": "twilio_auth_token",
     "TWILIO_PHONE_NUMBER": "twilio_phone_number",
+    "TWILIO_WHATSAPP_NUMBER": "twilio_whatsapp_number",
+    "TWILIO_WHATSAPP_TEMPLATE_SID": "twilio_whatsapp_template_sid",
     "TWILIO_API_BASE_URL": "twilio_api_base_url",
     "HELPLINE_SMTP_URL": "smtp_url",
     "HELPLINE_MAIL_FROM": "mail_from",

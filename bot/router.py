@@ -34,6 +34,10 @@ Finisher = Callable[
     [AsyncSession, "Router", Contact, Conversation, dict[str, Any], datetime],
     Awaitable[list[Reply]],
 ]
+# Runs before the flow; a list of replies means "handled here" (STOP, HELP, /status).
+Intercept = Callable[
+    [AsyncSession, "Router", Contact, InboxMessage, datetime], Awaitable[list[Reply] | None]
+]
 
 
 def utcnow() -> datetime:
@@ -82,6 +86,7 @@ class Router:
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self.flows: dict[str, tuple[Flow, Finisher | None]] = {INTAKE.name: (INTAKE, None)}
         self._sqlite_lock = asyncio.Lock() if settings.is_sqlite else None
+        self.intercepts: list[Intercept] = []
 
     # -- the path -----------------------------------------------------------
     async def deliver(self, message: Inbound) -> list[Reply]:
@@ -138,6 +143,13 @@ class Router:
         now = self.now()
         text = str(row.payload.get("text") or "")
         contact = await self._contact(session, row.channel, row.address, now)
+        contact.last_inbound_at = row.received_at
+        for intercept in self.intercepts:
+            handled = await intercept(session, self, contact, row, now)
+            if handled is not None:
+                self._send_later(session, row, contact.id, handled, now)
+                row.processed_at, row.replies = now, {"items": [r.as_dict() for r in handled]}
+                return handled
         conversation = await session.scalar(
             select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
         )

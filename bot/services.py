@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.calendar import WorkingClock
+from bot.channels import keywords
 from bot.config import Settings
 from bot.i18n import Catalogs
 from bot.router import Router, utcnow
@@ -52,6 +53,7 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utcnow) -> 
     clock = make_clock(settings)
     catalogs = Catalogs(settings.languages)
     router = Router(sessions, settings, clock, catalogs, now=now)
+    router.intercepts += [keywords.subscriptions, keywords.help_and_status]
     router.register_flow(FEEDBACK, store_feedback)
     from bot.nudge import register as register_nudge
 

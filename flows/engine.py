@@ -283,10 +283,13 @@ class Engine:
         answer = normalise_reply(text)
         if answer in {"send", self._word("send"), *self._yes()}:
             answers = state["answers"]
+            # Drop answers to questions that no longer apply; keep what the channel told us
+            # (known_phone), which is no question's answer.
+            asked = {s.key for s in self.flow.steps}
             state["answers"] = {
-                s.key: answers[s.key]
-                for s in self.flow.steps
-                if s.applies(answers) and s.key in answers
+                key: value
+                for key, value in answers.items()
+                if key not in asked or self.flow.step(key).applies(answers)
             }
             return Turn(state, [], "completed")
         if answer in {"2", normalise_reply(self._(self.flow.words["change_answer"]))}:

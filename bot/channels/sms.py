@@ -1,0 +1,146 @@
+"""SMS and WhatsApp through Twilio: `POST /twilio/sms` answers in TwiML, `/twilio/status` tracks.
+
+Every request is checked against Twilio's signature for HELPLINE_PUBLIC_URL + path (the URL
+Twilio was given, whatever proxy sits in front), so forgeries get 403 before anything is written.
+Replies to an inbound message ride back in the same response, one <Message> per text, each within
+two SMS segments.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import select, update
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from bot.channels import segments
+from bot.router import Inbound
+from bot.services import Services
+from flows.engine import N_, Invalid, Reply
+from flows.validators import phone
+from storage.models import Contact, OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_CHARS = 4096
+WHATSAPP_MAX_CHARS = 1600
+REPLY_FEW = N_("Reply {numbers} or {last}.")
+REPLY_MANY = N_("Reply with a number from 1 to {last}.")
+# Twilio's MessageStatus, as the outbox keeps it; "sent" never overwrites a later state.
+DELIVERY = {"delivered": "delivered", "read": "delivered", "undelivered": "undelivered"}
+DELIVERY |= {"failed": "failed"}
+
+
+def render(reply: Reply, gettext: Callable[[str], str], channel: str = "sms") -> list[str]:
+    """A reply as texts: numbered choices and "Reply 1, 2 or 3" (rich replies degrade)."""
+    lines = [reply.text, *(f"{n}. {label}" for n, label in enumerate(reply.choices, 1))]
+    count = len(reply.choices)
+    if count > 3:
+        lines.append(gettext(REPLY_MANY).format(last=count))
+    elif count > 1:
+        numbers = ", ".join(str(n) for n in range(1, count))
+        lines.append(gettext(REPLY_FEW).format(numbers=numbers, last=count))
+    text = "\n".join(lines)
+    if channel == "whatsapp":
+        return segments.split(text, max_chars=WHATSAPP_MAX_CHARS)
+    return segments.split(segments.plain(text))
+
+
+def known_phone(address: str) -> str | None:
+    """The sender's number as E.164, when it is a number we could ring back."""
+    number = phone(address)
+    return None if isinstance(number, Invalid) else number
+
+
+def twiml(texts: list[str]) -> Response:
+    response = MessagingResponse()
+    for text in texts:
+        response.message(text)
+    return Response(str(response), media_type="application/xml")
+
+
+async def signed_form(request: Request, auth_token: str, public_url: str) -> FormData | None:
+    """The posted form, or None when Twilio's signature does not match our public URL."""
+    signature = request.headers.get("x-twilio-signature", "")
+    content_type = request.headers.get("content-type", "").split(";")[0].strip()
+    if not auth_token or not signature or content_type != "application/x-www-form-urlencoded":
+        return None
+    url = public_url.rstrip("/") + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    try:
+        form = await request.form(max_files=0, max_fields=200)
+    except Exception:
+        return None
+    if not RequestValidator(auth_token).validate(url, form, signature):
+        return None
+    return form
+
+
+def routes(services: Services) -> list[Route]:
+    settings = services.settings
+    router = services.router
+    forbidden = Response("forbidden", status_code=403, media_type="text/plain")
+
+    async def inbound(request: Request) -> Response:
+        form = await signed_form(request, settings.twilio_auth_token, settings.public_url)
+        if form is None:
+            return forbidden
+        sender = str(form.get("From") or "")
+        sid = str(form.get("MessageSid") or form.get("SmsSid") or "")
+        channel = "whatsapp" if sender.startswith("whatsapp:") else "sms"
+        address = sender.removeprefix("whatsapp:")
+        if not sid or not address or len(sid) > 128 or len(address) > 64:
+            return Response("a MessageSid and From are required", status_code=400)
+        message = Inbound(
+            channel=channel,
+            address=address,
+            provider_id=sid,
+            text=str(form.get("Body") or "")[:MAX_BODY_CHARS],
+            received_at=services.now(),
+            known_phone=known_phone(address),
+        )
+        inbox_id = await router.record(message)
+        if inbox_id is None:
+            return twiml([])  # a redelivery: the first delivery answered
+        try:
+            replies = await router.process(inbox_id)
+        except Exception as exc:  # kept in the inbox; processed again at the next start
+            log.error("processing a %s message failed: %s", channel, type(exc).__name__)
+            return twiml([])
+        async with services.sessions() as session:
+            language = await session.scalar(
+                select(Contact.language).where(
+                    Contact.channel == channel, Contact.address == address
+                )
+            )
+        gettext = services.catalogs.gettext(language)
+        return twiml([text for reply in replies for text in render(reply, gettext, channel)])
+
+    async def status(request: Request) -> Response:
+        form = await signed_form(request, settings.twilio_auth_token, settings.public_url)
+        if form is None:
+            return forbidden
+        sid = str(form.get("MessageSid") or "")
+        state = DELIVERY.get(str(form.get("MessageStatus") or ""))
+        if sid and state is not None:
+            error = str(form.get("ErrorCode") or "") or None
+            async with services.sessions.begin() as session:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.provider_message_id == sid)
+                    .where(OutboxMessage.status.in_(("sent", "sending", "undelivered")))
+                    .values(status=state, last_error=f"twilio {error}" if error else None)
+                )
+        return Response(status_code=204)
+
+    return [
+        Route("/twilio/sms", inbound, methods=["POST"]),
+        Route("/twilio/status", status, methods=["POST"]),
+    ]

@@ -1,0 +1,209 @@
+"""Telegram: `POST /telegram/webhook` in our own app, python-telegram-bot as transport only.
+
+The update is committed to the inbox before Telegram hears 200, so nothing acknowledged is lost;
+replies leave through the outbox (bot/dispatch.py), within Telegram's rate limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from telegram import (
+    Bot,
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.error import TelegramError
+
+from bot.config import Settings
+from bot.router import Inbound
+from bot.services import Services
+from flows.engine import N_, Reply
+from flows.validators import phone
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "x-telegram-bot-api-secret-token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+MAX_BODY = 64 * 1024
+SHARE_PHONE = N_("Share my phone number")
+# Commands map onto the intake's own words; /status is answered by bot/channels/keywords.py.
+COMMANDS = {"/start": "restart", "/help": "help", "/stop": "stop", "/status": "/status"}
+MENU = [
+    BotCommand("start", "Start an enquiry"),
+    BotCommand("status", "When will you call me?"),
+    BotCommand("help", "How this works"),
+    BotCommand("stop", "Stop and delete my answers"),
+]
+
+
+class TelegramLink:
+    """One PTB `Bot` for the webhook and the dispatcher, started on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
+        self._ready = self._warned = False
+        self._lock = asyncio.Lock()
+
+    async def ready(self) -> bool:
+        """Initialise (getMe) once; False while Telegram cannot be reached."""
+        async with self._lock:
+            if not self._ready:
+                try:
+                    await self.bot.initialize()
+                except TelegramError as exc:  # the message may carry the token: log its type
+                    if not self._warned:
+                        log.warning("Telegram is not reachable yet: %s", type(exc).__name__)
+                    self._warned = True
+                    return False
+                self._ready = True
+            return True
+
+    async def close(self) -> None:
+        await self.bot.shutdown()
+
+
+def markup(
+    reply: Reply, gettext: Callable[[str], str]
+) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """Choices as buttons whose data is the choice number; the phone question offers sharing."""
+    if reply.choices:
+        return InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(f"{n}. {label}", callback_data=str(n))]
+                for n, label in enumerate(reply.choices, 1)
+            ]
+        )
+    if reply.request_phone:
+        button = KeyboardButton(gettext(SHARE_PHONE), request_contact=True)
+        return ReplyKeyboardMarkup([[button]], one_time_keyboard=True, resize_keyboard=True)
+    return None
+
+
+def e164(raw: str) -> str | None:
+    number = phone(raw if raw.startswith("+") else "+" + raw)
+    return number if isinstance(number, str) else None
+
+
+def to_inbound(update: Update, received_at: Any) -> Inbound | None:
+    """The update as the router takes it; None for anything the intake does not use."""
+    text: str
+    known: str | None = None
+    query = update.callback_query
+    if query is not None:
+        if query.message is None or query.message.chat.type != "private":
+            return None
+        chat_id, user, text = query.message.chat.id, query.from_user, query.data or ""
+    elif update.message is not None:
+        message = update.message
+        if message.chat.type != "private" or message.from_user is None:
+            return None
+        chat_id, user = message.chat.id, message.from_user
+        if message.contact is not None:
+            text = e164(message.contact.phone_number) or message.contact.phone_number
+            if message.contact.user_id == user.id:
+                known = e164(message.contact.phone_number)
+        else:
+            text = message.text or message.caption or ""
+            if text.startswith("/"):
+                command = text.split(maxsplit=1)[0].split("@", 1)[0].lower()
+                text = COMMANDS.get(command, text)
+    else:
+        return None
+    return Inbound(
+        channel="telegram",
+        address=str(chat_id),
+        provider_id=str(update.update_id),
+        text=text[:4096],
+        received_at=received_at,
+        language_hint=user.language_code,
+        known_phone=known,
+    )
+
+
+def routes(services: Services, link: TelegramLink, wake: Callable[[], None]) -> list[Route]:
+    secret = services.settings.telegram_webhook_secret.encode()
+
+    async def webhook(request: Request) -> Response:
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not secret or not hmac.compare_digest(given, secret):
+            return Response("forbidden", status_code=403)
+        body = await request.body()
+        try:
+            if len(body) > MAX_BODY:
+                raise ValueError("too large")
+            update = Update.de_json(json.loads(body), link.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return Response("not a Telegram update", status_code=400)
+        message = to_inbound(update, services.now())
+        if message is None:
+            return Response(status_code=200)  # an update type we do not use: acknowledge it
+        inbox_id = await services.router.record(message)
+        if inbox_id is None:
+            return Response(status_code=200)  # a redelivery: already taken
+        try:
+            await services.router.process(inbox_id)
+        except Exception as exc:  # committed: processed again at the next start
+            log.error("processing a telegram update failed: %s", type(exc).__name__)
+        wake()
+        if update.callback_query is not None:
+            await _answer(link, update)
+        return Response(status_code=200)
+
+    return [Route("/telegram/webhook", webhook, methods=["POST"])]
+
+
+async def _answer(link: TelegramLink, update: Update) -> None:
+    """Stop the button's spinner and take the buttons off, so an old one is not pressed later."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        await query.answer()
+        if query.message is not None:
+            await link.bot.edit_message_reply_markup(
+                chat_id=query.message.chat.id, message_id=query.message.message_id
+            )
+    except TelegramError as exc:
+        log.info("could not answer a button press: %s", type(exc).__name__)
+
+
+async def set_webhook(services: Services, args: Any) -> int:
+    """`helpline telegram set-webhook`: point Telegram at {public_url}/telegram/webhook."""
+    from bot.cli import CommandError
+
+    settings = services.settings
+    if not settings.telegram_bot_token:
+        raise CommandError("TELEGRAM_BOT_TOKEN is not set (the token BotFather gave you)")
+    if not settings.telegram_webhook_secret:
+        raise CommandError("TELEGRAM_WEBHOOK_SECRET is not set (any long random string)")
+    if not settings.public_url.startswith("https://"):
+        raise CommandError(
+            "HELPLINE_PUBLIC_URL must start with https:// for Telegram to post to it"
+        )
+    url = settings.public_url.rstrip("/") + "/telegram/webhook"
+    bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
+    try:
+        async with bot:
+            await bot.set_webhook(
+                url,
+                secret_token=settings.telegram_webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            await bot.set_my_commands(MENU)
+    except TelegramError as exc:
+        reason = exc.message.replace(settings.telegram_bot_token, "<token>")
+        raise CommandError(f"Telegram refused the webhook: {reason}") from None
+    print(f"telegram webhook set to {url}")
+    return 0
