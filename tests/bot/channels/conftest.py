@@ -158,8 +158,11 @@ async def drain(messaging: Messaging, clock: FakeClock, rounds: int = 120) -> No
 
 
 async def outbox_rows(services: Services) -> list[OutboxMessage]:
+    """Rows bound for parents; staff alerts (email, staff Telegram) have their own dispatcher."""
     async with services.sessions() as session:
-        return list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+        parent_bound = OutboxMessage.channel.in_(("telegram", "sms", "whatsapp"))
+        statement = select(OutboxMessage).where(parent_bound).order_by(OutboxMessage.id)
+        return list(await session.scalars(statement))
 
 
 def form_value(params: dict[str, Any], key: str) -> str:
