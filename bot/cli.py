@@ -119,6 +119,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="include closed callbacks")
     p.set_defaults(run=queue)
 
+    from bot import keys, protection
+
+    keys.register(commands)
+    protection.register(commands)
     for register in REGISTRARS:
         register(commands)
     return top

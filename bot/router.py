@@ -26,6 +26,7 @@ from flows.intake import INTAKE, SAFETY_MESSAGE
 from flows.safeguarding import find_risk
 from flows.validators import show_phone
 from storage import inbox, outbox
+from storage.crypto import lookup_hash
 from storage.models import Contact, Conversation, Enquiry, InboxMessage, TranscriptLine
 
 log = logging.getLogger(__name__)
@@ -278,7 +279,9 @@ class Router:
         self, session: AsyncSession, channel: str, address: str, now: datetime
     ) -> Contact:
         contact = await session.scalar(
-            select(Contact).where(Contact.channel == channel, Contact.address == address)
+            select(Contact).where(
+                Contact.channel == channel, Contact.address_hash == lookup_hash(address)
+            )
         )
         if contact is None:
             contact = Contact(
@@ -340,9 +343,10 @@ class Router:
             await session.execute(
                 update(InboxMessage)
                 .where(
-                    InboxMessage.channel == contact.channel, InboxMessage.address == contact.address
+                    InboxMessage.channel == contact.channel,
+                    InboxMessage.address_hash == lookup_hash(contact.address),
                 )
-                .values(address="redacted")
+                .values(address="redacted", address_hash=None)
             )
             await session.delete(contact)
 

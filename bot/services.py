@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.calendar import WorkingClock
 from bot.config import Settings
 from bot.i18n import Catalogs
+from bot.keys import configure_keys
 from bot.router import Router, utcnow
 from storage.db import make_engine, make_sessionmaker, upgrade
 
@@ -46,6 +47,7 @@ def make_clock(settings: Settings) -> WorkingClock:
 
 
 def build_services(settings: Settings, now: Callable[[], datetime] = utcnow) -> Services:
+    configure_keys(settings)
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     clock = make_clock(settings)
