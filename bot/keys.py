@@ -76,8 +76,6 @@ def configure_keys(settings: Settings) -> None:
 
 async def rotate(services: Services, args: argparse.Namespace) -> int:
     """`helpline keys rotate`: re-encrypt every row with the newest key, re-hash every look-up."""
-    await services.migrate()
-
     async with services.engine.begin() as connection:
         rows = await connection.run_sync(lambda sync: crypto.reseal_all(sync))
     print(f"re-encrypted {rows} rows with the newest key; older keys may now be removed")
