@@ -135,6 +135,7 @@ SEALED = (
     Sealed("outbox", "address", hash_column="address_hash"),
     Sealed("outbox", "payload", json=True),
     Sealed("enquiry", "description"),
+    Sealed("enquiry", "child_age"),
     Sealed("enquiry", "callback_phone", hash_column="callback_phone_hash"),
     Sealed("enquiry", "answers", json=True),
     Sealed("transcript", "text"),

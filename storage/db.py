@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,26 @@ from sqlalchemy.ext.asyncio import (
 )
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class _NoResultRows(logging.Filter):
+    """SQLAlchemy at DEBUG logs each result row, decrypted: the parents' records. Never."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in ("Row %r", "Col %r")
+
+
+class _NoStatements(logging.Filter):
+    """aiosqlite at DEBUG logs each call with its arguments: keep the line, hide the data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple("(hidden)" for _ in record.args)
+        return True
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoResultRows())
+logging.getLogger("aiosqlite").addFilter(_NoStatements())
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

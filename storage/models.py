@@ -155,7 +155,7 @@ class Enquiry(Base):
     asker: Mapped[str | None] = mapped_column(String(32))
     topic: Mapped[str | None] = mapped_column(String(32))
     stage: Mapped[str | None] = mapped_column(String(32))
-    child_age: Mapped[str | None] = mapped_column(String(64))
+    child_age: Mapped[str | None] = mapped_column(EncryptedText())
     setting: Mapped[str | None] = mapped_column(String(32))
     description: Mapped[str | None] = mapped_column(EncryptedText())
     callback_phone: Mapped[str | None] = mapped_column(EncryptedText())

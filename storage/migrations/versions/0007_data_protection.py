@@ -24,7 +24,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # Columns whose ciphertext outgrows their old VARCHAR length (PostgreSQL enforces it).
-WIDENED = (("contact", "address", 255), ("inbox", "address", 255), ("outbox", "address", 255))
+WIDENED = (
+    ("contact", "address", 255),
+    ("inbox", "address", 255),
+    ("outbox", "address", 255),
+    ("enquiry", "child_age", 64),
+)
 
 
 def _postgres() -> bool:
