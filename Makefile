@@ -33,7 +33,7 @@ locales:
 
 run: install
 	$(BIN)/helpline db upgrade
-	$(BIN)/helpline serve --host 127.0.0.1 --port 8080
+	HELPLINE_EPHEMERAL_SECRET=1 $(BIN)/helpline serve --host 127.0.0.1 --port 8080
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -42,8 +42,8 @@ browser:
 		echo "chromium missing: install Debian's chromium package for the browser tests"; }
 
 lint: install-test
-	$(BIN)/ruff check bot flows storage tests bench
-	$(BIN)/ruff format --check bot flows storage tests bench
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 test: install-test browser lint

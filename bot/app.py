@@ -12,7 +12,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot.channels import webchat
+from bot import dashboard
+from bot.channels import voice, webchat
 from bot.config import Settings, load_settings
 from bot.router import utcnow
 from bot.services import Services, build_services
@@ -26,6 +27,7 @@ def create_app(
     now: Callable[[], datetime] = utcnow,
     migrate: bool = True,
     services: Services | None = None,
+    scheduler: bool = False,
 ) -> Starlette:
     """Build the app; the lifespan migrates the schema and replays unprocessed deliveries."""
     settings = settings or load_settings()
@@ -38,9 +40,17 @@ def create_app(
         recovered = await services.router.recover()
         if recovered:
             log.info("processed %d deliveries left over from before a restart", recovered)
+        runner = None
+        if scheduler:
+            from bot.scheduler import SchedulerRunner
+
+            runner = SchedulerRunner(services)  # stands by if another process leads
+            runner.start()
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             await services.close()
 
     async def healthz(request: Request) -> Response:
@@ -56,11 +66,14 @@ def create_app(
     async def home(request: Request) -> Response:
         return RedirectResponse("/chat", status_code=302)
 
+    staff_routes, staff_middleware = dashboard.install(services)
     routes: list[BaseRoute] = [
         Route("/", home),
         Route("/healthz", healthz),
         *webchat.routes(services),
+        *voice.routes(services),
+        *staff_routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=staff_middleware)
     app.state.services = services
     return app

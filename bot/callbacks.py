@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import WorkingClock
+from storage import outbox
 from storage.models import Callback, Enquiry, RotaDay, RotaOverride, Staff
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -101,6 +102,17 @@ async def open_callback(
     )
     session.add(callback)
     await session.flush()
+    if promise.officer is None:
+        # Nobody on duty: the managers are told (at the next opening when out of hours).
+        outbox.enqueue(
+            session,
+            channel="staff",
+            address="managers",
+            kind="unassigned_alert",
+            payload={"reference": enquiry.reference, "due_at": callback.due_at.isoformat()},
+            now=now,
+            enquiry_id=enquiry.id,
+        )
     return callback
 
 

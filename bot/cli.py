@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.config import SettingsError, load_settings
+from bot.i18n import CatalogMissing
 from bot.services import Services, build_services
 
 Handler = Callable[[Services, argparse.Namespace], Awaitable[int]]
@@ -33,7 +34,7 @@ def serve(args: argparse.Namespace) -> int:
     from bot.app import create_app
 
     settings = load_settings()
-    app = create_app(settings)
+    app = create_app(settings, scheduler=not args.no_scheduler)
     for line in channel_status(settings):
         print(line)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
@@ -119,6 +120,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="include closed callbacks")
     p.set_defaults(run=queue)
 
+    from bot.reports.cli import register as register_reports
+
+    register_reports(commands)
+    from bot import digest, rota, scheduler, staff
+
+    for module in (staff, rota, scheduler, digest):
+        module.register(commands)
     from bot import keys, protection
 
     keys.register(commands)
@@ -136,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "sync", None):
             return int(args.sync(args))
         return asyncio.run(_with_services(args.run, args))
-    except (SettingsError, CommandError) as exc:
+    except (SettingsError, CommandError, CatalogMissing) as exc:
         print(f"helpline: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

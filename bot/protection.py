@@ -39,6 +39,7 @@ from storage.models import (
     RiskMatch,
     SurveyResponse,
     TranscriptLine,
+    VoiceCall,
 )
 
 if TYPE_CHECKING:
@@ -135,6 +136,14 @@ def _sections(p: Person) -> list[tuple[str, type[Base], ColumnElement[bool]]]:
         ("case actions", CaseAction, CaseAction.enquiry_id.in_(by_enquiry)),
         ("survey responses", SurveyResponse, SurveyResponse.enquiry_id.in_(by_enquiry)),
         ("recordings", Recording, Recording.enquiry_id.in_(by_enquiry)),
+        (
+            "phone calls",
+            VoiceCall,
+            or_(
+                VoiceCall.enquiry_id.in_(by_enquiry),
+                VoiceCall.caller_hash.in_(p.hashes) if p.hashes else false(),
+            ),
+        ),
         (
             "risk matches",
             RiskMatch,

@@ -34,6 +34,7 @@ from storage.models import (
     RiskMatch,
     SurveyResponse,
     TranscriptLine,
+    VoiceCall,
 )
 
 if TYPE_CHECKING:
@@ -79,7 +80,7 @@ async def _scrub_enquiry(session: AsyncSession, enquiry: Enquiry, now: datetime)
     enquiry.contact_id = None
     enquiry.anonymised_at = now
     eid = enquiry.id
-    for model in (TranscriptLine, CaseNote, Recording, OutboxMessage, Conversation):
+    for model in (TranscriptLine, CaseNote, Recording, OutboxMessage, Conversation, VoiceCall):
         await session.execute(delete(model).where(model.enquiry_id == eid))
     await session.execute(update(CaseAction).where(CaseAction.enquiry_id == eid).values(note=None))
     await session.execute(
@@ -145,6 +146,13 @@ async def apply_retention(
             )
         )
         done["inbox messages"] = result.rowcount  # type: ignore[attr-defined]
+        result = await session.execute(
+            delete(VoiceCall).where(
+                VoiceCall.enquiry_id.is_(None),
+                VoiceCall.updated_at < now - timedelta(days=policy.inbox_days),
+            )
+        )
+        done["phone calls"] = result.rowcount  # type: ignore[attr-defined]
         held = select(Enquiry.id).where(Enquiry.legal_hold.is_(True))
         result = await session.execute(
             delete(OutboxMessage).where(

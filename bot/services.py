@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.i18n import Catalogs
 from bot.keys import configure_keys
 from bot.router import Router, utcnow
+from flows.feedback import FEEDBACK, store_feedback
 from storage.db import make_engine, make_sessionmaker, upgrade
 
 
@@ -53,4 +54,8 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utcnow) -> 
     clock = make_clock(settings)
     catalogs = Catalogs(settings.languages)
     router = Router(sessions, settings, clock, catalogs, now=now)
+    router.register_flow(FEEDBACK, store_feedback)
+    from bot.nudge import register as register_nudge
+
+    register_nudge(router)  # service-started flows must be known wherever replies arrive
     return Services(settings, engine, sessions, clock, catalogs, router, now)

@@ -143,6 +143,8 @@ SEALED = (
     Sealed("case_action", "note"),
     Sealed("case_note", "text"),
     Sealed("survey_response", "helped"),
+    Sealed("voice_call", "caller", hash_column="caller_hash"),
+    Sealed("voice_call", "state", json=True),
 )
 
 

@@ -29,6 +29,8 @@ WIDENED = (
     ("inbox", "address", 255),
     ("outbox", "address", 255),
     ("enquiry", "child_age", 64),
+    ("enquiry", "callback_phone", 32),
+    ("voice_call", "caller", 32),
 )
 
 
@@ -40,6 +42,8 @@ def upgrade() -> None:
     for table in ("contact", "inbox", "outbox"):
         op.add_column(table, sa.Column("address_hash", sa.String(64), nullable=True))
     op.add_column("enquiry", sa.Column("callback_phone_hash", sa.String(64), nullable=True))
+    op.add_column("voice_call", sa.Column("caller_hash", sa.String(64), nullable=True))
+    op.create_index("ix_voice_call_caller_hash", "voice_call", ["caller_hash"])
     op.add_column(
         "enquiry",
         sa.Column("anonymised_at", storage.types.UTCDateTime(timezone=True), nullable=True),
@@ -52,7 +56,6 @@ def upgrade() -> None:
         op.drop_constraint("uq_contact_channel_address", "contact", type_="unique")
         for table, column, _length in WIDENED:
             op.alter_column(table, column, type_=sa.Text())
-        op.alter_column("enquiry", "callback_phone", type_=sa.Text())
     bind = op.get_bind()
     if crypto.needs_keys(bind):
         if not crypto.is_configured():
@@ -76,15 +79,16 @@ def downgrade() -> None:
     op.drop_index("ix_enquiry_callback_phone_hash", table_name="enquiry")
     op.drop_index("ix_outbox_address_hash", table_name="outbox")
     op.drop_index("ix_inbox_address_hash", table_name="inbox")
+    op.drop_index("ix_voice_call_caller_hash", table_name="voice_call")
     op.create_index("ix_enquiry_callback_phone", "enquiry", ["callback_phone"])
     if _postgres():
-        op.alter_column("enquiry", "callback_phone", type_=sa.String(32))
         for table, column, length in WIDENED:
             op.alter_column(table, column, type_=sa.String(length))
         op.create_unique_constraint("uq_contact_channel_address", "contact", ["channel", "address"])
     for table, column in (
         ("enquiry", "anonymised_at"),
         ("enquiry", "callback_phone_hash"),
+        ("voice_call", "caller_hash"),
         ("outbox", "address_hash"),
         ("inbox", "address_hash"),
         ("contact", "address_hash"),

@@ -1,0 +1,177 @@
+"""Starting the nudge with parents we could not reach, and storing what they answer.
+
+After `settings.nudge_after_attempts` unanswered attempts (the casework screen counts one per
+working day) the parent is messaged once on their own channel. Web chat and console contacts
+cannot be messaged, so they are left to the officers.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+
+from bot.callbacks import OPEN_STATUSES
+from flows.engine import Reply
+from flows.nudge import CLOSED, NUDGE, NUDGE_NAME, RESCHEDULED, WINDOWS
+from storage import outbox
+from storage.crypto import lookup_hash
+from storage.models import AuditEntry, Callback, Contact, Conversation, Enquiry
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from bot.router import Router
+    from bot.services import Services
+
+UNREACHABLE_CHANNELS = ("webchat", "console")
+E164 = re.compile(r"^\+\d{8,15}$")
+
+
+def register(router: Router) -> None:
+    router.register_flow(NUDGE, finish_nudge)
+
+
+async def _reachable(session: AsyncSession, contact: Contact, now: datetime) -> Contact | None:
+    """The contact to message: a phone caller is texted (as an SMS contact of the same number)."""
+    if contact.opted_out or contact.unreachable or contact.channel in UNREACHABLE_CHANNELS:
+        return None
+    if contact.channel != "voice":
+        return contact
+    if not E164.match(contact.address):
+        return None
+    sms = await session.scalar(
+        select(Contact).where(
+            Contact.channel == "sms", Contact.address_hash == lookup_hash(contact.address)
+        )
+    )
+    if sms is None:
+        sms = Contact(
+            channel="sms",
+            address=contact.address,
+            language=contact.language,
+            opted_out=False,
+            unreachable=False,
+            created_at=now,
+            last_seen_at=now,
+        )
+        session.add(sms)
+        await session.flush()
+    return None if sms.opted_out or sms.unreachable else sms
+
+
+async def start_nudges(services: Services, now: datetime) -> int:
+    """Message each parent due a nudge, once; only while the office is open."""
+    if not services.clock.is_open(now):
+        return 0
+    limit = services.settings.nudge_after_attempts
+    async with services.sessions() as session:
+        due = list(
+            await session.scalars(
+                select(Callback.id).where(
+                    Callback.status.in_(OPEN_STATUSES),
+                    Callback.unanswered_attempts >= limit,
+                    Callback.nudged_at.is_(None),
+                )
+            )
+        )
+    started = 0
+    for callback_id in due:
+        async with services.sessions.begin() as session:
+            started += await _nudge_one(services.router, session, callback_id, now)
+    return started
+
+
+async def _nudge_one(router: Router, session: AsyncSession, callback_id: int, now: datetime) -> int:
+    callback = await session.get(Callback, callback_id)
+    if callback is None or callback.nudged_at is not None:
+        return 0
+    enquiry = await session.get(Enquiry, callback.enquiry_id)
+    contact = (
+        await session.get(Contact, enquiry.contact_id) if enquiry and enquiry.contact_id else None
+    )
+    target = await _reachable(session, contact, now) if contact else None
+    if enquiry is None or target is None:
+        return 0
+    claimed = await session.execute(
+        update(Callback)
+        .where(Callback.id == callback_id, Callback.nudged_at.is_(None))
+        .values(nudged_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return 0  # another sweep got there first
+    state: dict[str, Any] = {"language": enquiry.language, "reference": enquiry.reference}
+    replies = await router.start_flow(session, target, NUDGE_NAME, state, now, enquiry.id)
+    if replies is None:
+        # Mid-intake with us right now: give the claim back and try at the next sweep.
+        await session.execute(
+            update(Callback).where(Callback.id == callback_id).values(nudged_at=None)
+        )
+        return 0
+    for reply in replies:
+        outbox.enqueue(
+            session,
+            channel=target.channel,
+            address=target.address,
+            kind="nudge",
+            payload=reply.as_dict(),
+            now=now,
+            contact_id=target.id,
+            enquiry_id=enquiry.id,
+        )
+    return 1
+
+
+async def finish_nudge(
+    session: AsyncSession,
+    router: Router,
+    contact: Contact,
+    conversation: Conversation,
+    state: dict[str, Any],
+    now: datetime,
+) -> list[Reply]:
+    """Store the parent's answer: a new time (due the next working day) or the case closed."""
+    answers = state.get("answers", {})
+    language = state.get("language") or "en"
+    _ = router.catalogs.gettext(language)
+    callback = await session.scalar(
+        select(Callback).where(Callback.enquiry_id == conversation.enquiry_id).with_for_update()
+    )
+    enquiry = await session.get(Enquiry, conversation.enquiry_id) if callback else None
+    if callback is None or enquiry is None or callback.status not in OPEN_STATUSES:
+        return []
+    if answers.get("answer") == "not_needed":
+        callback.status, callback.closed_at = "closed", now
+        enquiry.status, enquiry.outcome, enquiry.closed_at = "closed", "no_longer_needed", now
+        _audit(session, enquiry.id, "callback_closed", "no_longer_needed (nudge)", now)
+        return [Reply(_(CLOSED).format(reference=enquiry.reference))]
+    window = str(answers.get("best_time") or "any")
+    settings, clock = router.settings, router.clock
+    zone = ZoneInfo(settings.timezone)
+    day = clock.next_working_day(now.astimezone(zone).date())
+    ends = time(12, 0) if window == "morning" else settings.closes
+    callback.preferred_time = window
+    callback.due_at = datetime.combine(day, ends, zone).astimezone(now.tzinfo)
+    _audit(session, enquiry.id, "callback_rescheduled", f"preferred {window} (nudge)", now)
+    from bot.i18n import due_parts
+
+    parts = due_parts(callback.due_at, language, settings.timezone)
+    text = _(RESCHEDULED).format(window=_(WINDOWS.get(window, WINDOWS["any"])), date=parts["date"])
+    return [Reply(text)]
+
+
+def _audit(session: AsyncSession, enquiry_id: int, action: str, detail: str, now: datetime) -> None:
+    session.add(
+        AuditEntry(
+            at=now,
+            staff_id=None,
+            actor="parent",
+            action=action,
+            enquiry_id=enquiry_id,
+            detail=detail,
+        )
+    )
