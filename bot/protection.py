@@ -201,12 +201,12 @@ def render_html(document: dict[str, Any]) -> str:
 def _audit(
     session: AsyncSession, action: str, enquiry_ids: set[int], detail: str, now: datetime
 ) -> None:
+    from bot import audit
+
     actor = f"cli:{getpass.getuser()}"
     targets: list[int | None] = [*sorted(enquiry_ids)] or [None]
     for enquiry_id in targets:
-        session.add(
-            AuditEntry(at=now, actor=actor, action=action, enquiry_id=enquiry_id, detail=detail)
-        )
+        audit.record(session, None, action, now, enquiry_id=enquiry_id, detail=detail, actor=actor)
 
 
 def _subject(args: argparse.Namespace) -> tuple[str | None, str | None]:
