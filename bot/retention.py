@@ -208,7 +208,11 @@ async def purge(services: Services, args: argparse.Namespace) -> int:
     counts = await apply_retention(services, services.now(), dry_run=args.dry_run)
     verb = "would remove" if args.dry_run else "removed"
     for what, number in counts.items():
-        print(f"{verb} {number} {what}")
+        if what == "enquiries anonymised":
+            anonymise = "would anonymise" if args.dry_run else "anonymised"
+            print(f"{anonymise} {number} closed enquiries")
+        else:
+            print(f"{verb} {number} {what}")
     async with services.sessions() as session:
         held = await held_for_staff(session)
     if held:
