@@ -145,6 +145,10 @@ def parser() -> argparse.ArgumentParser:
 
     for module in (staff, rota, scheduler, digest):
         module.register(commands)
+    from bot import keys, protection
+
+    keys.register(commands)
+    protection.register(commands)
     for register in REGISTRARS:
         register(commands)
     return top

@@ -73,6 +73,8 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///helpline.db"
     public_url: str = "http://127.0.0.1:8080"
     secret_key: str = ""
+    encryption_keys: tuple[str, ...] = ()
+    lookup_key: str = ""
     service_name: str = "SEND Information, Advice and Support Service"
     service_phone: str = "01234 567890"
     office_number: str = ""
@@ -123,6 +125,8 @@ ENVIRONMENT = {
     "HELPLINE_DATABASE_URL": "database_url",
     "HELPLINE_PUBLIC_URL": "public_url",
     "HELPLINE_SECRET_KEY": "secret_key",
+    "HELPLINE_ENCRYPTION_KEYS": "encryption_keys",
+    "HELPLINE_LOOKUP_KEY": "lookup_key",
     "TELEGRAM_BOT_TOKEN": "telegram_bot_token",
     "TELEGRAM_WEBHOOK_SECRET": "telegram_webhook_secret",
     "TELEGRAM_API_BASE_URL": "telegram_api_base_url",
@@ -135,7 +139,14 @@ ENVIRONMENT = {
     "HELPLINE_SMTP_URL": "smtp_url",
     "HELPLINE_MAIL_FROM": "mail_from",
 }
-SECRETS = {"secret_key", "telegram_bot_token", "telegram_webhook_secret", "twilio_auth_token"}
+SECRETS = {
+    "secret_key",
+    "encryption_keys",
+    "lookup_key",
+    "telegram_bot_token",
+    "telegram_webhook_secret",
+    "twilio_auth_token",
+}
 
 
 def database_url(raw: str) -> str:
@@ -205,6 +216,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for name in ("opens", "closes"):
         if name in values:
             values[name] = _time(name, values[name])
+    if "encryption_keys" in values:
+        keys = str(values["encryption_keys"]).split(",")
+        values["encryption_keys"] = tuple(k.strip() for k in keys if k.strip())
     if "closures" in values:
         values["closures"] = _closures(values["closures"])
     if "languages" in values:

@@ -13,7 +13,7 @@ from bot.callbacks import open_callback, unused_reference
 from bot.config import Settings
 from bot.i18n import due_parts
 from flows.intake import CONFIRMATION, CONFIRMATION_INCOMPLETE, callback_phone
-from storage.models import Contact, Enquiry, TranscriptLine
+from storage.models import Contact, Enquiry, RiskMatch, TranscriptLine
 
 if TYPE_CHECKING:
     from bot.router import Router
@@ -74,6 +74,11 @@ async def create_enquiry(
     await session.execute(
         update(TranscriptLine)
         .where(TranscriptLine.contact_id == contact.id, TranscriptLine.enquiry_id.is_(None))
+        .values(enquiry_id=enquiry.id)
+    )
+    await session.execute(
+        update(RiskMatch)
+        .where(RiskMatch.contact_id == contact.id, RiskMatch.enquiry_id.is_(None))
         .values(enquiry_id=enquiry.id)
     )
     return enquiry

@@ -1,14 +1,18 @@
 """Conversations left unfinished: fail open for a parent we can call, forget the rest.
 
 An intake idle for `idle_hours` that already has consent and a callback number becomes an
-incomplete enquiry with a callback (the parent is not lost); one without is deleted.
+incomplete enquiry with a callback (the parent is not lost); one without is deleted. A
+conversation flagged urgent (a child may be at risk) is never dropped: it becomes an urgent
+incomplete enquiry if we can message the parent first, or is kept and listed for staff.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.enquiries import confirmation_text, create_enquiry
 from bot.router import Router
@@ -35,7 +39,10 @@ async def expire_idle(router: Router, now: datetime) -> tuple[int, int]:
             assert contact is not None
             state = dict(conversation.state)
             answers = state.get("answers", {})
-            if state.get("step") != DONE and answers.get("consent") and callback_phone(answers):
+            urgent = bool(state.get("urgent"))
+            reachable = contact.channel in router.outbox_channels | {"sms", "whatsapp"}
+            callable_ = bool(answers.get("consent") and callback_phone(answers))
+            if state.get("step") != DONE and (callable_ or (urgent and reachable)):
                 enquiry = await create_enquiry(
                     session,
                     router.settings,
@@ -64,7 +71,28 @@ async def expire_idle(router: Router, now: datetime) -> tuple[int, int]:
                 await session.delete(conversation)
             elif state.get("step") == DONE:
                 await session.delete(conversation)
+            elif urgent:
+                # No number and no way to write first: keep it where staff can see it.
+                conversation.state = {**state, "held_for_staff": True}
             else:
                 await router.forget(session, contact, conversation)
                 deleted += 1
     return kept, deleted
+
+
+async def held_for_staff(session: AsyncSession) -> list[dict[str, Any]]:
+    """Urgent conversations the bot cannot close or follow up: for staff to review."""
+    held = []
+    for conversation in await session.scalars(select(Conversation).order_by(Conversation.id)):
+        if conversation.state.get("held_for_staff"):
+            contact = await session.get(Contact, conversation.contact_id)
+            held.append(
+                {
+                    "conversation_id": conversation.id,
+                    "channel": contact.channel if contact else None,
+                    "step": conversation.state.get("step"),
+                    "since": conversation.created_at.isoformat(),
+                    "last_message_at": conversation.updated_at.isoformat(),
+                }
+            )
+    return held

@@ -18,6 +18,7 @@ from bot.callbacks import OPEN_STATUSES
 from flows.engine import Reply
 from flows.nudge import CLOSED, NUDGE, NUDGE_NAME, RESCHEDULED, WINDOWS
 from storage import outbox
+from storage.crypto import lookup_hash
 from storage.models import AuditEntry, Callback, Contact, Conversation, Enquiry
 
 if TYPE_CHECKING:
@@ -43,7 +44,9 @@ async def _reachable(session: AsyncSession, contact: Contact, now: datetime) -> 
     if not E164.match(contact.address):
         return None
     sms = await session.scalar(
-        select(Contact).where(Contact.channel == "sms", Contact.address == contact.address)
+        select(Contact).where(
+            Contact.channel == "sms", Contact.address_hash == lookup_hash(contact.address)
+        )
     )
     if sms is None:
         sms = Contact(

@@ -23,10 +23,19 @@ from bot.enquiries import create_enquiry
 from bot.i18n import Catalogs, office_hours
 from flows.engine import DONE, Engine, Flow, Reply
 from flows.intake import INTAKE, SAFETY_MESSAGE
+from flows.safeguarding import RiskMatch as RiskFound
 from flows.safeguarding import find_risk
 from flows.validators import show_phone
 from storage import inbox, outbox
-from storage.models import Contact, Conversation, Enquiry, InboxMessage, TranscriptLine
+from storage.crypto import lookup_hash
+from storage.models import (
+    Contact,
+    Conversation,
+    Enquiry,
+    InboxMessage,
+    RiskMatch,
+    TranscriptLine,
+)
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +164,7 @@ class Router:
         )
         replies: list[Reply] = []
         outcome: str | None = None
+        answering = str(conversation.state.get("step") or "start") if conversation else "start"
         if conversation is None:
             state = self._new_state(contact, row.payload)
             conversation = Conversation(
@@ -170,9 +180,10 @@ class Router:
         state, outcome = turn.state, turn.outcome
         flow, finisher = self.flows.get(conversation.flow, (INTAKE, None))
         replies.extend(turn.replies)
-        if find_risk(text, state.get("language")) is not None:
+        risk = find_risk(text, state.get("language"))
+        if risk is not None:
             replies.insert(0, Reply(self.engine(state)._(SAFETY_MESSAGE)))
-            await self._raise_concern(session, conversation, state, row, now)
+            await self._raise_concern(session, contact, conversation, state, row, risk, answering)
         if outcome == "language":
             contact.language = state["language"]
             engine = self.engine(state, flow.name)
@@ -291,7 +302,9 @@ class Router:
         self, session: AsyncSession, channel: str, address: str, now: datetime
     ) -> Contact:
         contact = await session.scalar(
-            select(Contact).where(Contact.channel == channel, Contact.address == address)
+            select(Contact).where(
+                Contact.channel == channel, Contact.address_hash == lookup_hash(address)
+            )
         )
         if contact is None:
             contact = Contact(
@@ -310,13 +323,34 @@ class Router:
     async def _raise_concern(
         self,
         session: AsyncSession,
+        contact: Contact,
         conversation: Conversation,
         state: dict[str, Any],
         row: InboxMessage,
-        now: datetime,
+        risk: RiskFound,
+        step: str,
     ) -> None:
-        """Flag the conversation urgent and tell the staff on duty; the conversation goes on."""
+        """Flag the conversation urgent and tell the staff on duty; the conversation goes on.
+
+        The match is recorded (which list, which step: never the parent's words) for the
+        manager to tune the lists; staff hear at once in office hours, at the opening otherwise.
+        """
+        now = self.now()
         state["urgent"] = True
+        if conversation.id is None:
+            await session.flush()
+        session.add(
+            RiskMatch(
+                enquiry_id=conversation.enquiry_id,
+                contact_id=contact.id,
+                channel=row.channel,
+                language=risk.language,
+                category=risk.category[:32],
+                phrase=risk.phrase[:128],
+                step=step[:32],
+                at=now,
+            )
+        )
         reference = None
         if conversation.enquiry_id is not None:
             enquiry = await session.get(Enquiry, conversation.enquiry_id)
@@ -328,9 +362,10 @@ class Router:
             channel="staff",
             address="duty",
             kind="safeguarding_alert",
-            payload={"reference": reference, "channel": row.channel, "step": state.get("step")},
+            payload={"reference": reference, "channel": row.channel, "step": step},
             now=now,
             enquiry_id=conversation.enquiry_id,
+            send_after=now if self.clock.is_open(now) else self.clock.next_opening(now),
         )
         log.warning("safeguarding concern raised on a %s conversation", row.channel)
 
@@ -353,9 +388,10 @@ class Router:
             await session.execute(
                 update(InboxMessage)
                 .where(
-                    InboxMessage.channel == contact.channel, InboxMessage.address == contact.address
+                    InboxMessage.channel == contact.channel,
+                    InboxMessage.address_hash == lookup_hash(contact.address),
                 )
-                .values(address="redacted")
+                .values(address="redacted", address_hash=None)
             )
             await session.delete(contact)
 

@@ -13,6 +13,7 @@ from bot.calendar import WorkingClock
 from bot.channels import keywords
 from bot.config import Settings
 from bot.i18n import Catalogs
+from bot.keys import configure_keys
 from bot.router import Router, utcnow
 from flows.feedback import FEEDBACK, store_feedback
 from storage.db import make_engine, make_sessionmaker, upgrade
@@ -48,6 +49,7 @@ def make_clock(settings: Settings) -> WorkingClock:
 
 
 def build_services(settings: Settings, now: Callable[[], datetime] = utcnow) -> Services:
+    configure_keys(settings)
     engine = make_engine(settings.database_url)
     sessions = make_sessionmaker(engine)
     clock = make_clock(settings)

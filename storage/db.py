@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,26 @@ from sqlalchemy.ext.asyncio import (
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class _NoResultRows(logging.Filter):
+    """SQLAlchemy at DEBUG logs each result row, decrypted: the parents' records. Never."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in ("Row %r", "Col %r")
+
+
+class _NoStatements(logging.Filter):
+    """aiosqlite at DEBUG logs each call with its arguments: keep the line, hide the data."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.args = tuple("(hidden)" for _ in record.args)
+        return True
+
+
+logging.getLogger("sqlalchemy.engine.Engine").addFilter(_NoResultRows())
+logging.getLogger("aiosqlite").addFilter(_NoStatements())
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL for readers beside a writer, enforced foreign keys, a busy wait, full fsync."""
     cursor = dbapi_connection.cursor()
@@ -29,7 +50,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine; SQLite gets its pragmas on every connection."""
+    """An async engine; SQLite gets its pragmas on every connection.
+
+    Bound parameters are never logged: they are the parents' words and numbers.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

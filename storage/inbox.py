@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.crypto import lookup_hash
 from storage.models import InboxMessage
 
 
@@ -30,6 +31,7 @@ async def record_inbound(
             channel=channel,
             provider_id=provider_id,
             address=address,
+            address_hash=lookup_hash(address),
             payload=payload,
             received_at=received_at,
         )
@@ -63,6 +65,6 @@ async def redact_address(session: AsyncSession, channel: str, address: str) -> N
     """Blank what a person sent when they withdraw (stop, no consent): nothing is kept."""
     await session.execute(
         update(InboxMessage)
-        .where(InboxMessage.channel == channel, InboxMessage.address == address)
+        .where(InboxMessage.channel == channel, InboxMessage.address_hash == lookup_hash(address))
         .values(payload={"redacted": True})
     )

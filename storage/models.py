@@ -18,11 +18,11 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
+from storage.crypto import EncryptedJSON, EncryptedText, lookup_hash
 from storage.types import UTCDateTime
 
 NAMING_CONVENTION = {
@@ -47,17 +47,26 @@ class Contact(Base):
     """A person reachable at one address on one channel (a Telegram chat, a phone, a web chat)."""
 
     __tablename__ = "contact"
-    __table_args__ = (UniqueConstraint("channel", "address", name="uq_contact_channel_address"),)
+    # The address is ciphertext (random each write): uniqueness and look-ups use its keyed hash.
+    __table_args__ = (
+        Index("uq_contact_channel_address_hash", "channel", "address_hash", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(EncryptedText())
+    address_hash: Mapped[str | None] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(16))
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
     last_inbound_at: Mapped[datetime | None]
+
+    @validates("address")
+    def _hash_address(self, _key: str, address: str) -> str:
+        self.address_hash = lookup_hash(address)
+        return address
 
 
 class Conversation(Base):
@@ -70,7 +79,7 @@ class Conversation(Base):
         ForeignKey("contact.id", ondelete="CASCADE"), unique=True
     )
     flow: Mapped[str] = mapped_column(String(32))
-    state: Mapped[dict[str, Any]]
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     enquiry_id: Mapped[int | None] = mapped_column(ForeignKey("enquiry.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(index=True)
@@ -88,11 +97,17 @@ class InboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
     provider_id: Mapped[str] = mapped_column(String(128))
-    address: Mapped[str] = mapped_column(String(255))
-    payload: Mapped[dict[str, Any]]
+    address: Mapped[str] = mapped_column(EncryptedText())
+    address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
-    replies: Mapped[dict[str, Any] | None]
+    replies: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON())
+
+    @validates("address")
+    def _hash_address(self, _key: str, address: str) -> str:
+        self.address_hash = lookup_hash(address)
+        return address
 
 
 class OutboxMessage(Base):
@@ -103,9 +118,10 @@ class OutboxMessage(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    address: Mapped[str] = mapped_column(String(255))
+    address: Mapped[str] = mapped_column(EncryptedText())
+    address_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     kind: Mapped[str] = mapped_column(String(32))
-    payload: Mapped[dict[str, Any]]
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id", ondelete="SET NULL"))
     enquiry_id: Mapped[int | None] = mapped_column(ForeignKey("enquiry.id", ondelete="SET NULL"))
     created_at: Mapped[datetime]
@@ -116,6 +132,11 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(255))
     provider_message_id: Mapped[str | None] = mapped_column(String(64), index=True)
+
+    @validates("address")
+    def _hash_address(self, _key: str, address: str) -> str:
+        self.address_hash = lookup_hash(address)
+        return address
 
 
 class Enquiry(Base):
@@ -134,10 +155,11 @@ class Enquiry(Base):
     asker: Mapped[str | None] = mapped_column(String(32))
     topic: Mapped[str | None] = mapped_column(String(32))
     stage: Mapped[str | None] = mapped_column(String(32))
-    child_age: Mapped[str | None] = mapped_column(String(64))
+    child_age: Mapped[str | None] = mapped_column(EncryptedText())
     setting: Mapped[str | None] = mapped_column(String(32))
-    description: Mapped[str | None] = mapped_column(Text)
-    callback_phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    description: Mapped[str | None] = mapped_column(EncryptedText())
+    callback_phone: Mapped[str | None] = mapped_column(EncryptedText())
+    callback_phone_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     best_time: Mapped[str | None] = mapped_column(String(32))
     voicemail_ok: Mapped[bool | None]
     interpreter: Mapped[bool | None]
@@ -151,9 +173,15 @@ class Enquiry(Base):
     closed_at: Mapped[datetime | None]
     survey_sent_at: Mapped[datetime | None]
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
-    answers: Mapped[dict[str, Any]]
+    anonymised_at: Mapped[datetime | None]
+    answers: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
 
     callback: Mapped[Callback | None] = relationship(back_populates="enquiry", uselist=False)
+
+    @validates("callback_phone")
+    def _hash_phone(self, _key: str, phone: str | None) -> str | None:
+        self.callback_phone_hash = None if phone is None else lookup_hash(phone)
+        return phone
 
 
 class Staff(Base):
@@ -217,7 +245,7 @@ class CallAttempt(Base):
     )
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     outcome: Mapped[str] = mapped_column(String(32))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
     at: Mapped[datetime]
 
 
@@ -252,7 +280,7 @@ class TranscriptLine(Base):
         ForeignKey("enquiry.id", ondelete="CASCADE"), index=True
     )
     direction: Mapped[str] = mapped_column(String(3))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText())
     at: Mapped[datetime]
 
 
@@ -281,7 +309,7 @@ class CaseAction(Base):
     )
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     category: Mapped[str] = mapped_column(String(64))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(EncryptedText())
     at: Mapped[datetime] = mapped_column(index=True)
 
 
@@ -295,7 +323,7 @@ class CaseNote(Base):
         ForeignKey("enquiry.id", ondelete="CASCADE"), index=True
     )
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText())
     at: Mapped[datetime]
 
 
@@ -309,7 +337,7 @@ class SurveyResponse(Base):
         ForeignKey("enquiry.id", ondelete="CASCADE"), index=True
     )
     rating: Mapped[int | None] = mapped_column(Integer)
-    helped: Mapped[str | None] = mapped_column(Text)
+    helped: Mapped[str | None] = mapped_column(EncryptedText())
     received_at: Mapped[datetime] = mapped_column(index=True)
 
 
@@ -336,15 +364,21 @@ class VoiceCall(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(64), unique=True)
-    caller: Mapped[str | None] = mapped_column(String(32))
+    caller: Mapped[str | None] = mapped_column(EncryptedText())
+    caller_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     language: Mapped[str] = mapped_column(String(16), default="en")
     seq: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[dict[str, Any]]
+    state: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON())
     enquiry_id: Mapped[int | None] = mapped_column(
         ForeignKey("enquiry.id", ondelete="SET NULL"), index=True
     )
     started_at: Mapped[datetime]
     updated_at: Mapped[datetime] = mapped_column(index=True)
+
+    @validates("caller")
+    def _hash_caller(self, _key: str, caller: str | None) -> str | None:
+        self.caller_hash = None if caller is None else lookup_hash(caller)
+        return caller
 
 
 class RiskMatch(Base):

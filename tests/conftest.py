@@ -155,9 +155,20 @@ def clock() -> FakeClock:
     return FakeClock(london(2026, 11, 23, 10, 0))
 
 
+# Fixed test keys (never used outside tests): encryption at rest runs in every test.
+TEST_ENCRYPTION_KEY = "pP0Dq3x0vGmz6yVb5QyS5hZqk3n6cT2mJq8cL7u4Z1E="
+TEST_LOOKUP_KEY = "test-lookup-key"
+
+
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return replace(Settings(), database_url=db_url, languages=("en",))
+    return replace(
+        Settings(),
+        database_url=db_url,
+        languages=("en",),
+        encryption_keys=(TEST_ENCRYPTION_KEY,),
+        lookup_key=TEST_LOOKUP_KEY,
+    )
 
 
 @pytest.fixture

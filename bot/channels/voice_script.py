@@ -23,6 +23,7 @@ from bot.services import Services
 from flows.intake import TOPICS
 from flows.validators import phone
 from flows.voice_prompts import PROMPTS
+from storage.crypto import lookup_hash
 from storage.models import Contact, Enquiry, VoiceCall
 
 RE_ASKS = 2
@@ -293,7 +294,9 @@ class CallScript:
 
     async def contact(self, number: str) -> Contact:
         contact = await self.session.scalar(
-            select(Contact).where(Contact.channel == "voice", Contact.address == number)
+            select(Contact).where(
+                Contact.channel == "voice", Contact.address_hash == lookup_hash(number)
+            )
         )
         if contact is None:
             contact = Contact(

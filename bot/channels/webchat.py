@@ -22,6 +22,7 @@ from bot.i18n import text_direction
 from bot.router import Inbound
 from bot.services import Services
 from flows.engine import Reply
+from storage.crypto import lookup_hash
 from storage.models import Contact, Conversation, TranscriptLine
 
 HERE = Path(__file__).parent
@@ -60,7 +61,9 @@ def _error(message: str, status: int) -> JSONResponse:
 async def _language(services: Services, token: str) -> str:
     async with services.sessions() as session:
         contact = await session.scalar(
-            select(Contact).where(Contact.channel == "webchat", Contact.address == token)
+            select(Contact).where(
+                Contact.channel == "webchat", Contact.address_hash == lookup_hash(token)
+            )
         )
         if contact is None:
             return "en"
@@ -94,7 +97,9 @@ def routes(services: Services) -> list[Route | Mount]:
         language = await _language(services, token)
         async with services.sessions() as session:
             contact_id = await session.scalar(
-                select(Contact.id).where(Contact.channel == "webchat", Contact.address == token)
+                select(Contact.id).where(
+                    Contact.channel == "webchat", Contact.address_hash == lookup_hash(token)
+                )
             )
             lines = (
                 await session.scalars(

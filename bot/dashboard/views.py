@@ -20,6 +20,7 @@ from bot import audit, casework
 from bot.dashboard.auth import Keys, remember, throttled
 from bot.dashboard.base import Dashboard
 from bot.passwords import verify_password
+from storage.crypto import lookup_hash
 from storage.models import Callback, Contact, Enquiry, Staff
 
 MAX_FIELD = 4000
@@ -186,9 +187,10 @@ async def _search(
         except phonenumbers.NumberParseException:
             return [], "nothing recognisable"
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        contacts = select(Contact.id).where(Contact.address.in_([e164, f"whatsapp:{e164}"]))
+        hashes = [lookup_hash(e164), lookup_hash(f"whatsapp:{e164}")]
+        contacts = select(Contact.id).where(Contact.address_hash.in_(hashes))
         statement = select(Enquiry).where(
-            or_(Enquiry.callback_phone == e164, Enquiry.contact_id.in_(contacts))
+            or_(Enquiry.callback_phone_hash == hashes[0], Enquiry.contact_id.in_(contacts))
         )
         kind = "phone number"
     enquiries = (await session.scalars(statement.order_by(Enquiry.received_at.desc()))).all()

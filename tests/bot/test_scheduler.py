@@ -15,7 +15,7 @@ from bot.scheduler import FileLeadership, PostgresLeadership, SchedulerRunner, s
 from bot.services import Services
 from bot.sla import sweep
 from tests.bot.queue_helpers import add_staff, outbox_rows, receive, services_with
-from tests.conftest import FakeClock, _truncate, london
+from tests.conftest import TEST_ENCRYPTION_KEY, TEST_LOOKUP_KEY, FakeClock, _truncate, london
 
 
 @pytest.fixture
@@ -23,7 +23,13 @@ async def pg(postgres_url: str | None, clock: FakeClock) -> AsyncIterator[list[S
     if postgres_url is None:
         pytest.skip("PostgreSQL not running here (CI requires it)")
     await _truncate(postgres_url)
-    settings = replace(Settings(), database_url=postgres_url, languages=("en",))
+    settings = replace(
+        Settings(),
+        database_url=postgres_url,
+        languages=("en",),
+        encryption_keys=(TEST_ENCRYPTION_KEY,),
+        lookup_key=TEST_LOOKUP_KEY,
+    )
     both = [services_with(settings, clock), services_with(settings, clock)]
     yield both
     for services in both:

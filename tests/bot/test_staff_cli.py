@@ -15,6 +15,7 @@ from bot.config import load_settings
 from bot.passwords import hash_password, needs_rehash, verify_password
 from bot.services import build_services
 from storage.models import RotaDay, RotaOverride, Staff
+from tests.conftest import TEST_ENCRYPTION_KEY, TEST_LOOKUP_KEY
 
 PASSWORD = "correct horse battery staple"
 
@@ -27,6 +28,8 @@ def cli(
     config.write_text('languages = ["en"]\n')
     monkeypatch.setenv("HELPLINE_DATABASE_URL", db_url)
     monkeypatch.setenv("HELPLINE_CONFIG", str(config))
+    monkeypatch.setenv("HELPLINE_ENCRYPTION_KEYS", TEST_ENCRYPTION_KEY)
+    monkeypatch.setenv("HELPLINE_LOOKUP_KEY", TEST_LOOKUP_KEY)
 
     async def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))

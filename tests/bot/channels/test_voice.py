@@ -23,7 +23,7 @@ from bot.i18n import LANGUAGE_NAMES, Catalogs
 from bot.services import Services, build_services
 from flows.voice_prompts import PROMPTS
 from storage.models import Enquiry, InboxMessage, Recording, VoiceCall
-from tests.conftest import FakeClock, london
+from tests.conftest import TEST_ENCRYPTION_KEY, TEST_LOOKUP_KEY, FakeClock, london
 from tests.fakes.server import LiveServer
 from tests.fakes.twilio_api import (
     DEFAULT_ACCOUNT_SID,
@@ -49,6 +49,8 @@ def settings(db_url: str) -> Settings:
         languages=("en",),
         twilio_account_sid=DEFAULT_ACCOUNT_SID,
         twilio_auth_token=DEFAULT_AUTH_TOKEN,
+        encryption_keys=(TEST_ENCRYPTION_KEY,),
+        lookup_key=TEST_LOOKUP_KEY,
     )
 
 
