@@ -25,6 +25,7 @@ from bot.channels.telegram import TelegramLink, markup
 from bot.services import Services
 from flows.engine import Reply
 from storage import outbox
+from storage.crypto import lookup_hash
 from storage.models import Contact, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -136,7 +137,9 @@ class Dispatcher:
     async def _contact(self, channel: str, address: str) -> Contact | None:
         async with self.services.sessions() as session:
             return await session.scalar(
-                select(Contact).where(Contact.channel == channel, Contact.address == address)
+                select(Contact).where(
+                    Contact.channel == channel, Contact.address_hash == lookup_hash(address)
+                )
             )
 
     async def _flag(self, contact_id: int, **values: Any) -> None:

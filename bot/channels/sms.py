@@ -24,6 +24,7 @@ from bot.router import Inbound
 from bot.services import Services
 from flows.engine import N_, Invalid, Reply
 from flows.validators import phone
+from storage.crypto import lookup_hash
 from storage.models import Contact, OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,7 @@ def routes(services: Services) -> list[Route]:
         async with services.sessions() as session:
             language = await session.scalar(
                 select(Contact.language).where(
-                    Contact.channel == channel, Contact.address == address
+                    Contact.channel == channel, Contact.address_hash == lookup_hash(address)
                 )
             )
         gettext = services.catalogs.gettext(language)

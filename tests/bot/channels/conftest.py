@@ -157,11 +157,13 @@ async def drain(messaging: Messaging, clock: FakeClock, rounds: int = 120) -> No
     raise AssertionError("the outbox did not empty")
 
 
-async def outbox_rows(services: Services) -> list[OutboxMessage]:
+async def outbox_rows(services: Services, *, staff: bool = False) -> list[OutboxMessage]:
     """Rows bound for parents; staff alerts (email, staff Telegram) have their own dispatcher."""
     async with services.sessions() as session:
-        parent_bound = OutboxMessage.channel.in_(("telegram", "sms", "whatsapp"))
-        statement = select(OutboxMessage).where(parent_bound).order_by(OutboxMessage.id)
+        statement = select(OutboxMessage).order_by(OutboxMessage.id)
+        if not staff:
+            parent_bound = OutboxMessage.channel.in_(("telegram", "sms", "whatsapp"))
+            statement = statement.where(parent_bound)
         return list(await session.scalars(statement))
 
 

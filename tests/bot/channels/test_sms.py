@@ -12,6 +12,7 @@ from bot.channels.segments import segment_count
 from bot.messaging import Messaging
 from bot.services import Services
 from storage import outbox
+from storage.crypto import lookup_hash
 from storage.models import Contact, Enquiry, InboxMessage
 from tests.bot.channels.conftest import (
     PUBLIC_URL,
@@ -199,7 +200,9 @@ async def test_duplicate_final_answers_make_one_enquiry(
 async def _service_message(services: Services, channel: str, text: str) -> None:
     async with services.sessions.begin() as session:
         contact = await session.scalar(
-            select(Contact).where(Contact.channel == channel, Contact.address == PARENT)
+            select(Contact).where(
+                Contact.channel == channel, Contact.address_hash == lookup_hash(PARENT)
+            )
         )
         outbox.enqueue(
             session,
