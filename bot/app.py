@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from bot import limits
 from bot.channels import webchat
 from bot.config import Settings, load_settings
 from bot.router import utcnow
@@ -61,6 +63,11 @@ def create_app(
         Route("/healthz", healthz),
         *webchat.routes(services),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(limits.BodyLimit)],
+        exception_handlers=limits.EXCEPTION_HANDLERS,
+    )
     app.state.services = services
     return app
