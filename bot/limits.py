@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,8 +30,11 @@ FALLBACK_LIMIT = 1024 * KIB
 RETRY_AFTER_SECONDS = 5
 
 
-class BodyTooLarge(Exception):
-    """Raised inside `receive` once a streamed body passes its path's limit."""
+class BodyTooLarge(HTTPException):
+    """Raised inside `receive` once a streamed body passes its path's limit (a 413 anywhere)."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "The request body is too large.")
 
 
 class BodyLimit:
@@ -76,7 +80,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge()
             return message
 
         async def tracked_send(message: Message) -> None:
