@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -111,8 +111,25 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def lost_connection(exc: BaseException) -> bool:
+    """Connection-level failures only: a bug in a query must still surface as a bug."""
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError):
+        return True
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        cause: BaseException | None = exc.orig
+        while cause is not None:  # asyncpg: "connection was closed in the middle of operation"
+            if isinstance(cause, OSError) or "Connection" in type(cause).__name__:
+                return True
+            cause = cause.__cause__
+    return False
+
+
 async def database_unavailable(request: Request, exc: Exception) -> Response:
     """The store is unreachable: ask the provider (or the chat page) to try again shortly."""
+    if not lost_connection(exc):
+        raise exc
     log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)
     return JSONResponse(
         {"error": "The service is busy. Please try again in a moment."},
@@ -122,8 +139,7 @@ async def database_unavailable(request: Request, exc: Exception) -> Response:
 
 
 EXCEPTION_HANDLERS = {
-    OperationalError: database_unavailable,
-    InterfaceError: database_unavailable,
+    DBAPIError: database_unavailable,
     PoolTimeout: database_unavailable,
     OSError: database_unavailable,  # asyncpg's refused or reset connection
 }
