@@ -33,7 +33,7 @@ locales:
 
 run: install
 	$(BIN)/helpline db upgrade
-	$(BIN)/helpline serve --host 127.0.0.1 --port 8080
+	HELPLINE_EPHEMERAL_SECRET=1 $(BIN)/helpline serve --host 127.0.0.1 --port 8080
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \

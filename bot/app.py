@@ -13,8 +13,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot import limits
-from bot.channels import webchat
+from bot import dashboard, limits
+from bot.channels import voice, webchat
 from bot.config import Settings, load_settings
 from bot.router import utcnow
 from bot.services import Services, build_services
@@ -58,15 +58,18 @@ def create_app(
     async def home(request: Request) -> Response:
         return RedirectResponse("/chat", status_code=302)
 
+    staff_routes, staff_middleware = dashboard.install(services)
     routes: list[BaseRoute] = [
         Route("/", home),
         Route("/healthz", healthz),
         *webchat.routes(services),
+        *voice.routes(services),
+        *staff_routes,
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(limits.BodyLimit)],
+        middleware=[Middleware(limits.BodyLimit), *staff_middleware],
         exception_handlers=limits.EXCEPTION_HANDLERS,
     )
     app.state.services = services

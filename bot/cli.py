@@ -10,6 +10,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.config import SettingsError, load_settings
+from bot.i18n import CatalogMissing
 from bot.services import Services, build_services
 
 Handler = Callable[[Services, argparse.Namespace], Awaitable[int]]
@@ -119,6 +120,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true", help="include closed callbacks")
     p.set_defaults(run=queue)
 
+    from bot.reports.cli import register as register_reports
+
+    register_reports(commands)
     for register in REGISTRARS:
         register(commands)
     return top
@@ -132,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "sync", None):
             return int(args.sync(args))
         return asyncio.run(_with_services(args.run, args))
-    except (SettingsError, CommandError) as exc:
+    except (SettingsError, CommandError, CatalogMissing) as exc:
         print(f"helpline: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -14,6 +14,52 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_LANGUAGES = ("en", "cy", "pl", "ro", "pa", "ur", "pt", "es", "ar", "bn", "gu", "so", "uk")
+# The annual report's "Cases breakdown by issue": the full list officers recategorise with.
+CASE_CATEGORIES = (
+    "Attendance",
+    "Behaviour",
+    "Bullying",
+    "Bullying – Racial",
+    "Business",
+    "Choice Advice",
+    "Curriculum/Exams",
+    "Education at Home",
+    "Exclusions FT",
+    "Exclusions P",
+    "Information Request",
+    "Mediation",
+    "Medical",
+    "Other",
+    "PPS Business",
+    "PPS Facilities",
+    "PPS Staff Training",
+    "School Policy",
+    "School Staff",
+    "SEN",
+    "SEN Provision/Funding",
+    "Training/Event/Meeting",
+    "Transport",
+)
+# The annual report's "Actions breakdown by issue": what casework is counted by.
+ACTION_CATEGORIES = (
+    "Befriender",
+    "Bullying",
+    "Choice Advice",
+    "Education at Home",
+    "Exclusions",
+    "NCI",
+    "Outreach",
+    "PPS",
+    "SEN",
+)
+CLOSE_OUTCOMES = (
+    "Information given",
+    "Advice given",
+    "Casework completed",
+    "Referred to another service",
+    "No contact made",
+    "Parent withdrew",
+)
 
 
 class SettingsError(ValueError):
@@ -38,7 +84,7 @@ class Settings:
     working_day_hours: float = 8.0
     response_working_days: int = 1
     closures: tuple[date, ...] = ()
-    languages: tuple[str, ...] = DEFAULT_LANGUAGES
+    languages: tuple[str, ...] = ("en",)  # DEFAULT_LANGUAGES once catalogs ship
     idle_hours: int = 24
     children_services_phone: str = "01234 000000"
     out_of_hours_phone: str = "01234 000001"
@@ -52,6 +98,9 @@ class Settings:
     twilio_api_base_url: str = "https://api.twilio.com"
     smtp_url: str = ""
     mail_from: str = "helpline@localhost"
+    case_categories: tuple[str, ...] = CASE_CATEGORIES
+    action_categories: tuple[str, ...] = ACTION_CATEGORIES
+    close_outcomes: tuple[str, ...] = CLOSE_OUTCOMES
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -156,6 +205,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if "languages" in values:
         languages = tuple(str(code) for code in values["languages"])
         values["languages"] = ("en", *(c for c in languages if c != "en"))
+    for name in ("case_categories", "action_categories", "close_outcomes"):
+        if name in values:
+            values[name] = tuple(str(item) for item in values[name])
     for name in ("working_day_hours",):
         if name in values:
             values[name] = float(values[name])

@@ -13,6 +13,7 @@ from bot.calendar import WorkingClock
 from bot.config import Settings
 from bot.i18n import Catalogs
 from bot.router import Router, utcnow
+from flows.feedback import FEEDBACK, store_feedback
 from storage.db import make_engine, make_sessionmaker, upgrade
 
 
@@ -51,4 +52,5 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utcnow) -> 
     clock = make_clock(settings)
     catalogs = Catalogs(settings.languages)
     router = Router(sessions, settings, clock, catalogs, now=now)
+    router.register_flow(FEEDBACK, store_feedback)
     return Services(settings, engine, sessions, clock, catalogs, router, now)

@@ -329,6 +329,24 @@ class Recording(Base):
     created_at: Mapped[datetime]
 
 
+class VoiceCall(Base):
+    """Where one phone call has got to: its language, the number to ring, and its enquiry."""
+
+    __tablename__ = "voice_call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sid: Mapped[str] = mapped_column(String(64), unique=True)
+    caller: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(16), default="en")
+    seq: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[dict[str, Any]]
+    enquiry_id: Mapped[int | None] = mapped_column(
+        ForeignKey("enquiry.id", ondelete="SET NULL"), index=True
+    )
+    started_at: Mapped[datetime]
+    updated_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class RiskMatch(Base):
     """A safeguarding phrase list matched: which list and which step, for the manager to tune."""
 
@@ -371,3 +389,5 @@ class HistoricalCase(Base):
     actions: Mapped[int] = mapped_column(Integer, default=0)
     heard_from: Mapped[str | None] = mapped_column(String(64))
     imported_at: Mapped[datetime]
+    # SHA-256 of the imported file: the same file is refused a second time.
+    import_batch: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -1,0 +1,173 @@
+"""The annual report's categories, and how the bot's own words map into them.
+
+The seed report counts cases by the service's full category list ("Cases breakdown by issue") and
+casework by a shorter list ("Actions breakdown by issue"). Officers recategorise each enquiry with
+the first list; an enquiry nobody recategorised falls back to its bot topic through TOPIC_CATEGORY.
+
+SEN / NCI / other (the report's "Special Educational Needs" and "Non-Curriculum Issues" sections):
+the groups below reproduce the seed's own 2010-11 totals: NCI 654 cases (Attendance, Behaviour,
+Bullying, Bullying – Racial, Choice Advice, Exclusions FT and P, School Policy) and NCI 3807 ≈ 3811
+actions (NCI, Bullying, Exclusions, Choice Advice); SEN actions 4313 ≈ the SEN action count 4311.
+Everything else (information requests, home education, the service's own business) is "other".
+All lists can be replaced in the TOML file's ``[reports]`` table (keys of the same names).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+CASE_CATEGORIES = (
+    "Attendance",
+    "Behaviour",
+    "Bullying",
+    "Bullying – Racial",
+    "Business",
+    "Choice Advice",
+    "Curriculum/Exams",
+    "Education at Home",
+    "Exclusions FT",
+    "Exclusions P",
+    "Information Request",
+    "Mediation",
+    "Medical",
+    "Other",
+    "PPS Business",
+    "PPS Facilities",
+    "PPS Staff Training",
+    "School Policy",
+    "School Staff",
+    "SEN",
+    "SEN Provision/Funding",
+    "Training/Event/Meeting",
+    "Transport",
+)
+ACTION_CATEGORIES = (
+    "Befriender",
+    "Bullying",
+    "Choice Advice",
+    "Education at Home",
+    "Exclusions",
+    "NCI",
+    "Outreach",
+    "PPS",
+    "SEN",
+)
+SEN_CASES = ("SEN", "SEN Provision/Funding", "Mediation")
+NCI_CASES = (
+    "Attendance",
+    "Behaviour",
+    "Bullying",
+    "Bullying – Racial",
+    "Choice Advice",
+    "Exclusions FT",
+    "Exclusions P",
+    "School Policy",
+)
+SEN_ACTIONS = ("SEN",)
+NCI_ACTIONS = ("NCI", "Bullying", "Exclusions", "Choice Advice")
+
+# The bot's topics (flows/intake.py TOPICS) in the report's words, for enquiries not recategorised.
+TOPIC_CATEGORY = {
+    "sen_support": "SEN",
+    "ehc": "SEN",
+    "tribunal": "Mediation",
+    "exclusion": "Exclusions FT",
+    "bullying": "Bullying",
+    "admissions": "Choice Advice",
+    "home_education": "Education at Home",
+    "attendance_transport": "Attendance",
+    "other": "Other",
+}
+UNCATEGORISED = "Other"
+
+# flows/intake.py HEARD_FROM in words (the English text the parent chose).
+HEARD_FROM_LABELS = {
+    "school": "School or college",
+    "council": "The council",
+    "health": "Health visitor, doctor or therapist",
+    "family_friend": "Another parent, family or friend",
+    "website": "Website or internet search",
+    "social_media": "Social media",
+    "leaflet": "Leaflet or poster",
+    "used_before": "Used the service before",
+    "other": "Somewhere else",
+}
+NOT_RECORDED = "Not recorded"
+
+
+def key(name: str) -> str:
+    """Compare names loosely: "SEN Provision/Funding", "sen_provision_funding" are the same."""
+    return re.sub(r"[^0-9a-z]+", "", name.casefold())
+
+
+@dataclass(frozen=True)
+class Categories:
+    """The category lists a report uses (defaults above, or the TOML ``[reports]`` table)."""
+
+    cases: tuple[str, ...] = CASE_CATEGORIES
+    actions: tuple[str, ...] = ACTION_CATEGORIES
+    sen_cases: tuple[str, ...] = SEN_CASES
+    nci_cases: tuple[str, ...] = NCI_CASES
+    sen_actions: tuple[str, ...] = SEN_ACTIONS
+    nci_actions: tuple[str, ...] = NCI_ACTIONS
+
+    @classmethod
+    def from_extra(cls, extra: Mapping[str, Any]) -> Categories:
+        table = extra.get("reports", {})
+        names = ("cases", "actions", "sen_cases", "nci_cases", "sen_actions", "nci_actions")
+        given = {n: tuple(str(v) for v in table[n]) for n in names if n in table}
+        return cls(**given)
+
+    def case_name(self, raw: str | None) -> str:
+        return _canonical(raw, self.cases)
+
+    def action_name(self, raw: str | None) -> str:
+        return _canonical(raw, self.actions)
+
+    def case_group(self, name: str) -> str:
+        return _group(name, self.sen_cases, self.nci_cases)
+
+    def action_group(self, name: str) -> str:
+        return _group(name, self.sen_actions, self.nci_actions)
+
+    def lookup_case(self, raw: str) -> str | None:
+        """The listed case category `raw` names, or None (for validating imports)."""
+        return _lookup(raw, self.cases)
+
+    def lookup_action(self, raw: str) -> str | None:
+        return _lookup(raw, self.actions)
+
+
+def _lookup(raw: str, names: Iterable[str]) -> str | None:
+    wanted = key(raw)
+    return next((name for name in names if key(name) == wanted), None)
+
+
+def _canonical(raw: str | None, names: Iterable[str]) -> str:
+    """A listed name when `raw` is one (loosely), else `raw` as written, else "Other"."""
+    if not raw or not raw.strip():
+        return UNCATEGORISED
+    return _lookup(raw, names) or raw.strip()
+
+
+def _group(name: str, sen: Iterable[str], nci: Iterable[str]) -> str:
+    wanted = key(name)
+    if any(key(n) == wanted for n in sen):
+        return "SEN"
+    if any(key(n) == wanted for n in nci):
+        return "NCI"
+    return "Other"
+
+
+def heard_from_name(raw: str | None) -> str:
+    """The bot's slug in words; an imported free-text answer as written."""
+    if not raw or not raw.strip():
+        return NOT_RECORDED
+    wanted = key(raw)
+    for slug, label in HEARD_FROM_LABELS.items():
+        if wanted in (key(slug), key(label)):
+            return label
+    return raw.strip()

@@ -1,0 +1,90 @@
+"""The evaluation survey sent when a case closes: a rating from 1 to 5, then "what helped?".
+
+The annual report's satisfaction KPI is counted from the answers. Short on purpose: two
+questions, no summary to confirm, each message well inside one SMS.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flows.engine import N_, Choice, Flow, Invalid, Reply, Step
+from flows.intake import WORDS as INTAKE_WORDS
+from storage.models import Contact, Conversation, SurveyResponse
+
+if TYPE_CHECKING:
+    from bot.router import Router
+
+MAX_HELPED = 1000
+
+RATINGS = (
+    Choice("1", N_("1 - Very poor")),
+    Choice("2", N_("2 - Poor")),
+    Choice("3", N_("3 - OK")),
+    Choice("4", N_("4 - Good")),
+    Choice("5", N_("5 - Very good")),
+)
+
+
+def _helped(text: str) -> str | Invalid:
+    words = text.strip()
+    if not words:
+        return Invalid(N_("Please write a few words, or send 'none'."))
+    return words[:MAX_HELPED]
+
+
+WORDS = {
+    **INTAKE_WORDS,
+    "done": N_("Thank you, we have your answers."),
+    "stopped": N_("That is fine, we will not ask again."),
+}
+
+THANKS = N_("Thank you for your feedback. It helps us help other families.")
+
+FEEDBACK = Flow(
+    name="feedback",
+    words=WORDS,
+    confirm=False,
+    steps=(
+        Step(
+            "rating",
+            N_(
+                "{service}: we have finished working on your enquiry. How helpful were we, "
+                "from 1 (very poor) to 5 (very good)? Reply with a number, or stop."
+            ),
+            choices=RATINGS,
+        ),
+        Step(
+            "helped",
+            N_("What helped most, or what could we do better?"),
+            kind="text",
+            validate=_helped,
+        ),
+    ),
+)
+
+
+async def store_feedback(
+    session: AsyncSession,
+    router: Router,
+    contact: Contact,
+    conversation: Conversation,
+    state: dict[str, Any],
+    now: datetime,
+) -> list[Reply]:
+    """The finisher: keep the answers against the enquiry the survey was sent for."""
+    answers = state.get("answers", {})
+    enquiry_id = conversation.enquiry_id or state.get("enquiry_id")
+    if enquiry_id is not None:
+        session.add(
+            SurveyResponse(
+                enquiry_id=int(enquiry_id),
+                rating=int(answers["rating"]) if answers.get("rating") else None,
+                helped=answers.get("helped"),
+                received_at=now,
+            )
+        )
+    return [Reply(router.engine(state, FEEDBACK.name)._(THANKS))]

@@ -1,0 +1,82 @@
+"""Staff, enquiries and signed-in clients for the dashboard tests, built through the real code."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import httpx
+
+from bot.passwords import hash_password
+from bot.router import Inbound
+from bot.services import Services
+from storage.models import Enquiry, Staff
+from tests.bot.test_router import ANSWERS
+
+PASSWORD = "correct horse battery staple"
+
+
+async def add_staff(services: Services, email: str, role: str = "officer") -> Staff:
+    async with services.sessions.begin() as session:
+        staff = Staff(
+            email=email,
+            name=email.split("@")[0].title(),
+            role=role,
+            password_hash=hash_password(PASSWORD),
+            languages="en",
+            active=True,
+            session_version=1,
+            created_at=services.now(),
+        )
+        session.add(staff)
+    return staff
+
+
+async def enquire(
+    services: Services,
+    *,
+    description: str = "The school says they cannot meet his needs.",
+    channel: str = "telegram",
+    voicemail_ok: bool = True,
+    language: str | None = None,
+) -> Enquiry:
+    """A parent completes the intake through the router, as on a real channel."""
+    address = str(uuid.uuid4().int % 10**9)
+    answers = list(ANSWERS)
+    answers[6] = description
+    answers[9] = "yes" if voicemail_ok else "no"
+    for text in ["hello", *answers, "1"]:
+        await services.router.deliver(
+            Inbound(channel, address, uuid.uuid4().hex, text, services.now(), language)
+        )
+    async with services.sessions() as session:
+        from sqlalchemy import select
+
+        enquiry = await session.scalar(select(Enquiry).order_by(Enquiry.id.desc()).limit(1))
+    assert enquiry is not None
+    return enquiry
+
+
+def token(page: httpx.Response) -> str:
+    found = re.search(r'<meta name="csrf-token" content="([^"]+)"', page.text)
+    assert found, page.text[:500]
+    return found.group(1)
+
+
+async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWORD) -> str:
+    """Sign in as a browser would; returns the CSRF token for later requests."""
+    page = await client.get("/staff/login")
+    csrf = token(page)
+    response = await client.post(
+        "/staff/login",
+        data={"email": email, "password": password},
+        headers={"X-CSRFToken": csrf, "HX-Request": "true"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.headers["HX-Redirect"] == "/staff/queue"
+    return csrf
+
+
+def client_for(app: object, address: str = "127.0.0.1") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 50000))  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")

@@ -1,0 +1,90 @@
+"""`helpline report` and `helpline import` as the operator types them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+
+@pytest.fixture
+def env(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db = tmp_path / "helpline.db"
+    shutil.copy(sqlite_template, db)
+    config = tmp_path / "helpline.toml"
+    config.write_text('languages = ["en"]\n')
+    monkeypatch.setenv("HELPLINE_DATABASE_URL", f"sqlite:///{db}")
+    monkeypatch.setenv("HELPLINE_CONFIG", str(config))
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--from", "2026-02-30", "--to", "2026-03-01"], "--from '2026-02-30' is not a date"),
+        (["--from", "2026-03-01", "--to", "March"], "--to 'March' is not a date"),
+        (["--from", "2026-03-02", "--to", "2026-03-01"], "starts (2026-03-02) after it ends"),
+    ],
+)
+def test_bad_dates_get_a_readable_error(
+    env: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["report", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_import_then_report_as_csv_and_html(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    history = env / "old.csv"
+    history.write_text(
+        "date,category,actions,action_category,how_heard\n"
+        "2025-10-06,SEN,2,SEN,School\n"
+        "2025-10-07,Bullying,1,Bullying,\n"
+    )
+    assert main(["import", str(history)]) == 0
+    captured = capsys.readouterr()
+    assert "imported 2 historical case(s)" in captured.out
+    assert "[##############################] 2/2" in captured.err
+
+    out = env / "report.csv"
+    assert (
+        main(
+            [
+                "report",
+                "--from",
+                "2025-10-01",
+                "--to",
+                "2025-10-31",
+                "--format",
+                "csv",
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    text = out.read_text(encoding="utf-8")
+    assert "Bullying,1,0" in text and "SEN,1,0" in text
+
+    assert main(["report", "--from", "2025-10-01", "--to", "2025-10-31"]) == 0
+    assert capsys.readouterr().out.count("<svg ") == 3
+
+
+def test_a_bad_import_names_lines_and_imports_nothing(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = env / "bad.csv"
+    bad.write_text(
+        "date,category,actions,action_category,how_heard\n"
+        "2025-10-06,SEN,2,SEN,School\n"
+        "yesterday,SEN,2,SEN,School\n"
+    )
+    assert main(["import", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "1 bad row(s); nothing was imported" in err and "line 3: date 'yesterday'" in err
+    assert main(["report", "--from", "2025-10-01", "--to", "2025-10-31", "--format", "md"]) == 0
+    assert "| Total | 0 | 0 |" in capsys.readouterr().out
+    assert main(["import", str(env / "missing.csv")]) == 2
+    assert "cannot read" in capsys.readouterr().err

@@ -1,0 +1,76 @@
+"""A parent finishes an enquiry in the web chat, in a real browser, and reloads midway."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from playwright.async_api import Browser, Page
+
+from bot.config import Settings
+
+
+async def click_choice(page: Page, label: str) -> None:
+    await page.get_by_role("button", name=label).click()
+    await page.wait_for_function(
+        "document.querySelectorAll('#messages li.out').length > window.__outs",
+    )
+
+
+async def type_answer(page: Page, text: str) -> None:
+    await page.evaluate("window.__outs = document.querySelectorAll('#messages li.out').length")
+    await page.get_by_label("Your message").fill(text)
+    await page.get_by_role("button", name="Send").click()
+    await page.wait_for_function(
+        "document.querySelectorAll('#messages li.out').length > window.__outs",
+    )
+
+
+async def choose(page: Page, label: str) -> None:
+    await page.evaluate("window.__outs = document.querySelectorAll('#messages li.out').length")
+    await click_choice(page, label)
+
+
+async def test_a_parent_completes_the_intake_in_the_browser(
+    browser: Browser, live_url: str, live_settings: Settings
+) -> None:
+    page = await browser.new_page()
+    await page.goto(f"{live_url}/chat")
+    await page.get_by_role("button", name="1. Yes").wait_for()
+    await choose(page, "1. Yes")
+    await choose(page, "1. Parent or carer")
+    await page.reload()  # the conversation survives a reload
+    await page.get_by_role("button", name="2. EHC needs assessment or plan").wait_for()
+    assert "Who is asking?" in await page.locator("#messages").inner_text()
+    await choose(page, "2. EHC needs assessment or plan")
+    await choose(page, "2. Asked for an EHC needs assessment")
+    await type_answer(page, "Year 4")
+    await choose(page, "2. Primary school")
+    await type_answer(page, "The school says they cannot meet his needs.")
+    await type_answer(page, "07700 900123")
+    await choose(page, "1. Morning (9am to 12 noon)")
+    await choose(page, "1. Yes")
+    await choose(page, "2. No")
+    await choose(page, "1. Yes")
+    await choose(page, "5. Website or internet search")
+    summary = await page.locator("#messages li.out").last.inner_text()
+    assert "07700 900123" in summary and "Year 4" in summary
+    await choose(page, "1. Send my enquiry")
+    confirmation = await page.locator("#messages li.out").last.inner_text()
+    assert "Your reference is PP-" in confirmation
+    assert "An officer will call you by 10:00 on Tuesday 24 November." in confirmation
+    await page.close()
+    # ... and it is in the operator's queue, from the CLI, with a due time from the clock.
+    out = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "queue", "--json"],
+        env={"HELPLINE_DATABASE_URL": live_settings.database_url, "PATH": "/usr/bin:/bin"},
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    rows = json.loads(out.stdout)
+    assert len(rows) == 1 and rows[0]["channel"] == "webchat"
+    assert rows[0]["reference"] in confirmation
