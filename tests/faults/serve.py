@@ -44,6 +44,7 @@ class HelplineProcess:
             "HELPLINE_DATABASE_URL": database_url,
             "HELPLINE_CONFIG": str(config),
             "PTB_TIMEDELTA": "true",
+            "HELPLINE_SECRET_KEY": "fault-tests-" + uuid.uuid4().hex,
         }
         self.log = workdir / "serve.log"
         self.process: subprocess.Popen[bytes] | None = None
