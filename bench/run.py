@@ -190,10 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conversations", type=int, default=10_000)
     args = parser.parse_args(argv)
     if args.what == "queue":
-        from bench.queue import bench_queue
-
-        asyncio.run(bench_queue(args))
-        return 0
+        print("the officer queue page benchmark (1,000,000 enquiries) is not built yet")
+        return 1
     if args.what == "digest":
         print("the manager digest is not in main yet (issue: queue/scheduler); nothing to measure")
         return 1
