@@ -8,11 +8,12 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from bot import dashboard
+from bot import dashboard, limits
 from bot.channels import voice, webchat
 from bot.config import Settings, load_settings
 from bot.messaging import Messaging
@@ -79,7 +80,12 @@ def create_app(
         *voice.routes(services),
         *staff_routes,
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=staff_middleware)
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(limits.BodyLimit), *staff_middleware],
+        exception_handlers=limits.EXCEPTION_HANDLERS,
+    )
     app.state.services = services
     app.state.messaging = messaging
     return app

@@ -20,6 +20,7 @@ from bot.calendar import WorkingClock
 from bot.callbacks import make_urgent
 from bot.config import Settings
 from bot.enquiries import create_enquiry
+from bot.flood import FloodGuard, throttled
 from bot.i18n import Catalogs, office_hours
 from flows.engine import DONE, Engine, Flow, Reply
 from flows.intake import INTAKE, SAFETY_MESSAGE
@@ -96,6 +97,7 @@ class Router:
         self.flows: dict[str, tuple[Flow, Finisher | None]] = {INTAKE.name: (INTAKE, None)}
         self._sqlite_lock = asyncio.Lock() if settings.is_sqlite else None
         self.intercepts: list[Intercept] = []
+        self.flood = FloodGuard()
 
     # -- the path -----------------------------------------------------------
     async def deliver(self, message: Inbound) -> list[Reply]:
@@ -104,8 +106,12 @@ class Router:
         if inbox_id is None:
             async with self.sessions() as session:
                 row = await inbox.find_inbound(session, message.channel, message.provider_id)
+                if row is not None and row.processed_at is None:
+                    # Recorded, then the process failed before answering: do it now, once.
+                    inbox_id = row.id
                 items = (row.replies or {}).get("items", []) if row else []
-            return [Reply(i["text"], tuple(i["choices"]), i["request_phone"]) for i in items]
+            if inbox_id is None:
+                return [Reply(i["text"], tuple(i["choices"]), i["request_phone"]) for i in items]
         return await self.process(inbox_id)
 
     async def record(self, message: Inbound) -> int | None:
@@ -162,6 +168,11 @@ class Router:
         conversation = await session.scalar(
             select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
         )
+        if conversation is not None:
+            allowed, warn = self.flood.allow((row.channel, row.address), now)
+            if not allowed:
+                kept = await throttled(self, session, contact, conversation, row, text, warn, now)
+                return self._done(session, row, contact.id, kept, now)
         replies: list[Reply] = []
         outcome: str | None = None
         answering = str(conversation.state.get("step") or "start") if conversation else "start"
@@ -218,11 +229,21 @@ class Router:
             conversation.updated_at = now
             self._transcribe(session, contact, conversation, text, replies, now)
         forgotten = outcome in {"stopped", "declined"}
-        self._send_later(session, row, None if forgotten else contact.id, replies, now)
-        row.processed_at = now
-        row.replies = {"items": [r.as_dict() for r in replies]}
         if forgotten:
             row.payload = {"redacted": True}
+        return self._done(session, row, None if forgotten else contact.id, replies, now)
+
+    def _done(
+        self,
+        session: AsyncSession,
+        row: InboxMessage,
+        contact_id: int | None,
+        replies: list[Reply],
+        now: datetime,
+    ) -> list[Reply]:
+        self._send_later(session, row, contact_id, replies, now)
+        row.processed_at = now
+        row.replies = {"items": [r.as_dict() for r in replies]}
         return replies
 
     # -- helpers ---------------------------------------------------------------

@@ -1,0 +1,42 @@
+"""The reference: a bare Starlette endpoint that parses the same request and answers the same
+shape (TwiML for SMS, JSON for the web chat), with no store behind it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from twilio.twiml.messaging_response import MessagingResponse
+
+REPLY = "Thank you. What is your child's age or school year? For example: Year 4, or 15."
+
+
+async def sms(request: Request) -> Response:
+    form = await request.form()
+    twiml = MessagingResponse()
+    twiml.message(f"{REPLY} ({len(str(form.get('Body', '')))})")
+    return Response(str(twiml), media_type="application/xml")
+
+
+async def chat(request: Request) -> Response:
+    data = json.loads(await request.body())
+    text = str(data.get("text", ""))
+    reply = {"text": f"{REPLY} ({len(text)})", "choices": ["Yes", "No"], "request_phone": False}
+    return JSONResponse({"replies": [{**reply, "dir": "ltr", "lang": "en"}]})
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+app = Starlette(
+    routes=[
+        Route("/twilio/sms", sms, methods=["POST"]),
+        Route("/chat/messages", chat, methods=["POST"]),
+        Route("/healthz", healthz),
+    ]
+)

@@ -1,0 +1,112 @@
+"""Start what is measured: a fresh database, the real `helpline serve`, the bare reference."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def fresh_database(kind: str) -> str:
+    """A new empty PostgreSQL database, or a new SQLite file; the server migrates it."""
+    if kind == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp(prefix='bench-')}/helpline.db"
+    import asyncpg
+
+    name = f"helpline_bench_{uuid.uuid4().hex[:8]}"
+    connection = await asyncpg.connect(POSTGRES)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+    return POSTGRES.rsplit("/", 1)[0] + "/" + name
+
+
+async def drop_database(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    import asyncpg
+
+    connection = await asyncpg.connect(POSTGRES)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+class Server:
+    """A subprocess on loopback: `helpline serve` or uvicorn on bench.bare (one worker each)."""
+
+    def __init__(self, command: list[str], port: int, env: dict[str, str] | None = None) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.command = command
+        self.env = {**os.environ, "PTB_TIMEDELTA": "true", **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def helpline(cls, database_url: str) -> Server:
+        port = free_port()
+        config = Path(tempfile.mkdtemp(prefix="bench-")) / "helpline.toml"
+        config.write_text('languages = ["en"]\n', encoding="utf-8")
+        command = [sys.executable, "-m", "bot.cli", "serve", "--no-scheduler"]
+        command += ["--host", "127.0.0.1", "--port", str(port)]
+        env = {"HELPLINE_DATABASE_URL": database_url, "HELPLINE_CONFIG": str(config)}
+        env["HELPLINE_SECRET_KEY"] = "bench-" + uuid.uuid4().hex
+        return cls(command, port, env)
+
+    @classmethod
+    def bare(cls) -> Server:
+        port = free_port()
+        command = [sys.executable, "-m", "uvicorn", "bench.bare:app", "--no-access-log"]
+        command += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+        return cls(command, port)
+
+    async def start(self) -> Server:
+        log = open(tempfile.mktemp(prefix="bench-serve-", suffix=".log"), "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + 60
+        async with httpx.AsyncClient(base_url=self.url, timeout=2) as http:
+            while time.monotonic() < deadline:
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    await asyncio.sleep(0.1)
+        raise TimeoutError(f"{self.command} did not start")
+
+    def rss_kib(self) -> int:
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
