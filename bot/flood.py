@@ -88,9 +88,11 @@ async def throttled(
     state = dict(conversation.state)
     engine = router.engine(state, conversation.flow)
     replies: list[Reply] = []
-    if find_risk(text, state.get("language")) is not None:
+    risk = find_risk(text, state.get("language"))
+    if risk is not None:
         replies.append(Reply(engine._(SAFETY_MESSAGE)))
-        await router._raise_concern(session, conversation, state, row, now)
+        step = str(state.get("step") or "start")
+        await router._raise_concern(session, contact, conversation, state, row, risk, step)
         conversation.state = state
     elif warn:
         replies.append(Reply(engine._(SLOW_DOWN)))
