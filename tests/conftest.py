@@ -160,15 +160,29 @@ TEST_ENCRYPTION_KEY = "pP0Dq3x0vGmz6yVb5QyS5hZqk3n6cT2mJq8cL7u4Z1E="
 TEST_LOOKUP_KEY = "test-lookup-key"
 
 
-@pytest.fixture
-def settings(db_url: str) -> Settings:
+# Servers the tests start as subprocesses (fault tests) get the same keys.
+os.environ.setdefault("HELPLINE_ENCRYPTION_KEYS", TEST_ENCRYPTION_KEY)
+os.environ.setdefault("HELPLINE_LOOKUP_KEY", TEST_LOOKUP_KEY)
+
+
+def test_settings(database: str, **changes: Any) -> Settings:
+    """Settings for a test database, English only unless asked, with the fixed test keys."""
+    changes.setdefault("languages", ("en",))
     return replace(
         Settings(),
-        database_url=db_url,
-        languages=("en",),
+        database_url=database,
         encryption_keys=(TEST_ENCRYPTION_KEY,),
         lookup_key=TEST_LOOKUP_KEY,
+        **changes,
     )
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    return test_settings(db_url)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ things a parent types in their own script: yes/no words, native digits, localize
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import UTC, datetime
 
 import httpx
@@ -21,6 +20,7 @@ from flows.answer_words import NO_WORDS, YES_WORDS
 from flows.engine import Engine
 from flows.intake import CONFIRMATION, INTAKE
 from storage.models import Enquiry
+from tests.conftest import test_settings
 
 # A description in each language, kept exactly as written.
 DESCRIPTIONS = {
@@ -45,7 +45,7 @@ DIGITS["pa"] = "੦੧੨੩੪੫੬੭੮੯"
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return replace(Settings(), database_url=db_url, languages=DEFAULT_LANGUAGES)
+    return test_settings(db_url, languages=DEFAULT_LANGUAGES)
 
 
 def number(language: str, n: int) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections import Counter
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -29,7 +28,6 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select, text
 
 from bot.callbacks import URGENT_DELTA
-from bot.config import Settings
 from bot.idle import expire_idle
 from bot.router import Inbound
 from bot.services import Services, build_services
@@ -37,7 +35,7 @@ from storage import outbox
 from storage.db import make_engine
 from storage.models import Base, Callback, Contact, Enquiry, InboxMessage, TranscriptLine
 from tests.bot.test_router import ANSWERS
-from tests.conftest import FakeClock, london
+from tests.conftest import FakeClock, london, test_settings
 
 ADDRESSES = ("parent-a", "parent-b")
 RISKY = "I think he will kill himself"
@@ -71,7 +69,7 @@ class MessagePath(RuleBasedStateMachine):
         self.runner = asyncio.Runner()
         self.run(_reset(self.database_url))
         self.clock = FakeClock(STARTS[0])
-        self.settings = replace(Settings(), database_url=self.database_url, languages=("en",))
+        self.settings = test_settings(self.database_url)
         self.services: Services = build_services(self.settings, now=self.clock)
         self.step: dict[str, int] = dict.fromkeys(ADDRESSES, 0)
         self.acknowledged: dict[str, tuple[str, str]] = {}  # provider id -> (address, text)
