@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from bot.config import Settings, database_url
 from bot.services import Services, build_services
+from storage import crypto
 from storage.db import make_engine, upgrade
 from storage.models import Base
 
@@ -160,9 +161,11 @@ TEST_ENCRYPTION_KEY = "pP0Dq3x0vGmz6yVb5QyS5hZqk3n6cT2mJq8cL7u4Z1E="
 TEST_LOOKUP_KEY = "test-lookup-key"
 
 
-# Servers the tests start as subprocesses (fault tests) get the same keys.
+# Servers the tests start as subprocesses (fault tests) get the same keys, and so does this
+# process when a test reads the store directly, whatever ran before it.
 os.environ.setdefault("HELPLINE_ENCRYPTION_KEYS", TEST_ENCRYPTION_KEY)
 os.environ.setdefault("HELPLINE_LOOKUP_KEY", TEST_LOOKUP_KEY)
+crypto.configure([TEST_ENCRYPTION_KEY], TEST_LOOKUP_KEY)
 
 
 def test_settings(database: str, **changes: Any) -> Settings:

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
+from storage.crypto import lookup_hash
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Callback, Contact, Enquiry, InboxMessage, OutboxMessage, TranscriptLine
 from tests.bot.test_router import ANSWERS
@@ -151,7 +152,8 @@ async def check_invariants(database_url: str, parents: list[ChatParent]) -> None
                 assert sorted(ids) == sorted(f"{parent.token}:m{n}" for n in range(15))
                 contact = await session.scalar(
                     select(Contact).where(
-                        Contact.channel == "webchat", Contact.address == parent.token
+                        Contact.channel == "webchat",
+                        Contact.address_hash == lookup_hash(parent.token),
                     )
                 )
                 assert contact is not None
