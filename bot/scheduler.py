@@ -151,6 +151,13 @@ async def digest_job(services: Services, now: datetime) -> None:
         await dispatch(services, now)
 
 
+async def retention_job(services: Services, now: datetime) -> None:
+    """Nightly: delete or anonymise what is past its retention period (UK GDPR)."""
+    from bot.retention import apply_retention
+
+    await apply_retention(services, now)
+
+
 def schedule(services: Services) -> list[tuple[str, Job, Any]]:
     zone = ZoneInfo(services.settings.timezone)
     return [
@@ -167,6 +174,7 @@ def schedule(services: Services) -> list[tuple[str, Job, Any]]:
             digest_job,
             CronTrigger(day_of_week="mon-fri", hour=8, minute=30, timezone=zone),
         ),
+        ("retention", retention_job, CronTrigger(hour=2, minute=15, timezone=zone)),
     ]
 
 
