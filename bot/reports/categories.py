@@ -19,42 +19,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-CASE_CATEGORIES = (
-    "Attendance",
-    "Behaviour",
-    "Bullying",
-    "Bullying – Racial",
-    "Business",
-    "Choice Advice",
-    "Curriculum/Exams",
-    "Education at Home",
-    "Exclusions FT",
-    "Exclusions P",
-    "Information Request",
-    "Mediation",
-    "Medical",
-    "Other",
-    "PPS Business",
-    "PPS Facilities",
-    "PPS Staff Training",
-    "School Policy",
-    "School Staff",
-    "SEN",
-    "SEN Provision/Funding",
-    "Training/Event/Meeting",
-    "Transport",
-)
-ACTION_CATEGORIES = (
-    "Befriender",
-    "Bullying",
-    "Choice Advice",
-    "Education at Home",
-    "Exclusions",
-    "NCI",
-    "Outreach",
-    "PPS",
-    "SEN",
-)
+from bot.config import ACTION_CATEGORIES, CASE_CATEGORIES
+
+# One list each, shared with the dashboard (bot.config): the seed's annual-report categories.
 SEN_CASES = ("SEN", "SEN Provision/Funding", "Mediation")
 NCI_CASES = (
     "Attendance",
