@@ -6,7 +6,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import admin, queue, recordings, views
+from bot.dashboard import admin, queue, recordings, reports, views
 from bot.dashboard.base import HERE, Dashboard
 from bot.dashboard.security import StaffGuard
 from bot.services import Services
@@ -21,6 +21,7 @@ def install(services: Services) -> tuple[list[BaseRoute], list[Middleware]]:
         *queue.routes(board),
         *admin.routes(board),
         *recordings.routes(board),
+        *reports.routes(board),
     ]
     guard = Middleware(StaffGuard, secret=board.secret, secure=board.secure)
     return routes, [guard]

@@ -1,0 +1,69 @@
+"""/staff/reports: the KPIs and the annual report's tables for any period, for managers."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from markupsafe import Markup
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bot import audit
+from bot.dashboard.base import Dashboard
+from bot.reports import Period, build_report, report_page
+from bot.reports.render import csv_text
+from storage.models import Staff
+
+
+def _period(request: Request, today: date) -> tuple[date, date] | str:
+    """The asked-for dates, or the last twelve months; a readable reason when they are wrong."""
+    try:
+        start = date.fromisoformat(request.query_params.get("from") or "")
+    except ValueError:
+        start = today - timedelta(days=364)
+    try:
+        end = date.fromisoformat(request.query_params.get("to") or "")
+    except ValueError:
+        end = today
+    if start > end:
+        return "The start date must not be after the end date."
+    if (end - start).days > 5 * 366:
+        return "Please choose a period of at most five years."
+    return start, end
+
+
+def routes(board: Dashboard) -> list[Route]:
+    @board.guarded("manager")
+    async def reports(request: Request, staff: Staff, session: AsyncSession) -> Response:
+        today = board.local(board.now(), "%Y-%m-%d")
+        period = _period(request, date.fromisoformat(today))
+        if isinstance(period, str):
+            return board.message(request, period, 400)
+        start, end = period
+        body = await report_page(board.services, start, end)
+        audit.record(session, staff, "view report", board.now(), detail=f"{start}..{end}")
+        context = {"title": "Reports", "start": start, "end": end, "report": Markup(body)}
+        return board.render(request, "reports.html", context, staff)
+
+    @board.guarded("manager")
+    async def reports_csv(request: Request, staff: Staff, session: AsyncSession) -> Response:
+        today = board.local(board.now(), "%Y-%m-%d")
+        period = _period(request, date.fromisoformat(today))
+        if isinstance(period, str):
+            return board.message(request, period, 400)
+        start, end = period
+        report = await build_report(board.services, Period(start, end, board.settings.timezone))
+        audit.record(session, staff, "export report", board.now(), detail=f"{start}..{end}")
+        name = f"helpline-report-{start}-{end}.csv"
+        return Response(
+            csv_text(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+
+    return [
+        Route("/staff/reports", reports, methods=["GET"]),
+        Route("/staff/reports.csv", reports_csv, methods=["GET"]),
+    ]

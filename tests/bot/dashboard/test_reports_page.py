@@ -1,0 +1,59 @@
+"""The manager's reports page inside the dashboard: figures, charts, CSV, and who may see it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import select
+from starlette.applications import Starlette
+
+from bot.app import create_app
+from bot.services import Services
+from storage.models import AuditEntry
+from tests.bot.dashboard.helpers import add_staff, client_for, enquire, sign_in
+
+
+@pytest.fixture
+def app(services: Services) -> Starlette:
+    return create_app(services.settings, services=services, migrate=False)
+
+
+@pytest.fixture
+async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(app) as http:
+        yield http
+
+
+async def test_a_manager_sees_the_period_report_with_charts_and_csv(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    await enquire(services)
+    await enquire(services, channel="sms")
+    await add_staff(services, "mo@example.org", "manager")
+    await sign_in(client, "mo@example.org")
+    page = await client.get("/staff/reports", params={"from": "2026-11-01", "to": "2026-11-30"})
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 3
+    assert "Cases breakdown by issue" in page.text
+    assert 'href="/staff/reports"' in page.text
+    csv = await client.get("/staff/reports.csv", params={"from": "2026-11-01", "to": "2026-11-30"})
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert "attachment" in csv.headers["content-disposition"]
+    backwards = await client.get(
+        "/staff/reports", params={"from": "2026-12-01", "to": "2026-11-01"}
+    )
+    assert backwards.status_code == 400
+    async with services.sessions() as session:
+        actions = set(await session.scalars(select(AuditEntry.action)))
+    assert {"view report", "export report"} <= actions
+
+
+async def test_an_officer_may_not_see_reports(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    await add_staff(services, "olu@example.org", "officer")
+    await sign_in(client, "olu@example.org")
+    assert (await client.get("/staff/reports")).status_code == 403
+    assert (await client.get("/staff/reports.csv")).status_code == 403
