@@ -22,7 +22,7 @@ OPEN = sa.text("status IN ('queued', 'assigned', 'attempted')")
 
 
 def upgrade() -> None:
-    order = [sa.text("urgent DESC"), "due_at", "id"]
+    order: list[str | sa.TextClause] = [sa.text("urgent DESC"), "due_at", "id"]
     op.create_index("ix_callback_due_order", "callback", order, unique=False)
     # Open callbacks only, in page order: the default page stops after 26 rows instead of
     # stepping over every closed urgent callback that sorts before them.
