@@ -13,12 +13,17 @@ from starlette.routing import Route
 from twilio.twiml.messaging_response import MessagingResponse
 
 REPLY = "Thank you. What is your child's age or school year? For example: Year 4, or 15."
+CHOICES = "1. Yes\n2. No\nReply 1 or 2."
 
 
 async def sms(request: Request) -> Response:
-    form = await request.form()
+    """Read the form as the app does (no signature check: that is part of what is measured)."""
+    form = await request.form(max_files=0, max_fields=200)
+    if not form.get("MessageSid") or not form.get("From"):
+        return Response("a MessageSid and From are required", status_code=400)
     twiml = MessagingResponse()
     twiml.message(f"{REPLY} ({len(str(form.get('Body', '')))})")
+    twiml.message(CHOICES)
     return Response(str(twiml), media_type="application/xml")
 
 

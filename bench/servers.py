@@ -15,6 +15,11 @@ from pathlib import Path
 
 import httpx
 
+from bench.load import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SERVICE_NUMBER
+
+# The fixed test keys of tests/conftest.py: bench data is synthetic, never real records.
+ENCRYPTION_KEY = "pP0Dq3x0vGmz6yVb5QyS5hZqk3n6cT2mJq8cL7u4Z1E="
+LOOKUP_KEY = "test-lookup-key"
 ROOT = Path(__file__).resolve().parents[1]
 POSTGRES = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -52,6 +57,24 @@ async def drop_database(url: str) -> None:
         await connection.close()
 
 
+def helpline_env(database_url: str) -> dict[str, str]:
+    """What `helpline serve` needs: the store, its keys, signed Twilio webhooks, a secret."""
+    config = Path(tempfile.mkdtemp(prefix="bench-")) / "helpline.toml"
+    config.write_text('languages = ["en"]\n', encoding="utf-8")
+    return {
+        "HELPLINE_DATABASE_URL": database_url,
+        "HELPLINE_CONFIG": str(config),
+        "HELPLINE_SECRET_KEY": "bench-" + uuid.uuid4().hex,
+        "HELPLINE_ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "HELPLINE_LOOKUP_KEY": LOOKUP_KEY,
+        "HELPLINE_PUBLIC_URL": PUBLIC_URL,
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_PHONE_NUMBER": SERVICE_NUMBER,
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:9",  # loopback only: nothing leaves the machine
+    }
+
+
 class Server:
     """A subprocess on loopback: `helpline serve` or uvicorn on bench.bare (one worker each)."""
 
@@ -63,15 +86,19 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def helpline(cls, database_url: str) -> Server:
+    def helpline(cls, database_url: str, *, scheduler: bool = False) -> Server:
+        """`helpline serve` (one uvicorn worker), Twilio on, the fixed bench keys."""
         port = free_port()
-        config = Path(tempfile.mkdtemp(prefix="bench-")) / "helpline.toml"
-        config.write_text('languages = ["en"]\n', encoding="utf-8")
-        command = [sys.executable, "-m", "bot.cli", "serve", "--no-scheduler"]
+        command = [sys.executable, "-m", "bot.cli", "serve"]
+        command += [] if scheduler else ["--no-scheduler"]
         command += ["--host", "127.0.0.1", "--port", str(port)]
-        env = {"HELPLINE_DATABASE_URL": database_url, "HELPLINE_CONFIG": str(config)}
-        env["HELPLINE_SECRET_KEY"] = "bench-" + uuid.uuid4().hex
-        return cls(command, port, env)
+        return cls(command, port, helpline_env(database_url))
+
+    @classmethod
+    def scheduler(cls, database_url: str) -> Server:
+        """`helpline scheduler`: the sweep, queues and digest alone (no HTTP port)."""
+        command = [sys.executable, "-m", "bot.cli", "scheduler"]
+        return cls(command, 0, helpline_env(database_url))
 
     @classmethod
     def bare(cls) -> Server:
@@ -85,6 +112,11 @@ class Server:
         self.process = subprocess.Popen(
             self.command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
         )
+        if not self.port:
+            await asyncio.sleep(2)
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.command} exited with {self.process.returncode}")
+            return self
         deadline = time.monotonic() + 60
         async with httpx.AsyncClient(base_url=self.url, timeout=2) as http:
             while time.monotonic() < deadline:

@@ -69,18 +69,21 @@ async def _share(session: AsyncSession, settings: Settings, days: list[date]) ->
         return Share(0, 0)
     start, end = _local_bounds(settings, days[0], days[-1])
     zone, wanted = ZoneInfo(settings.timezone), set(days)
-    rows = await session.scalars(
-        select(Callback).where(Callback.due_at >= start, Callback.due_at < end)
+    # Three columns, not whole callbacks: a month of history stays a few MB (bench/RESULTS.md).
+    rows = await session.execute(
+        select(Callback.due_at, Callback.met_target, Callback.first_attempt_at).where(
+            Callback.due_at >= start, Callback.due_at < end
+        )
     )
     met = total = 0
-    for callback in rows:
-        if callback.due_at.astimezone(zone).date() not in wanted:
+    for due_at, met_target, first_attempt_at in rows:
+        if due_at.astimezone(zone).date() not in wanted:
             continue
         total += 1
-        if callback.met_target is not None:
-            met += callback.met_target
-        elif callback.first_attempt_at is not None:
-            met += callback.first_attempt_at <= callback.due_at
+        if met_target is not None:
+            met += met_target
+        elif first_attempt_at is not None:
+            met += first_attempt_at <= due_at
     return Share(met, total)
 
 
@@ -90,25 +93,32 @@ async def build_digest(services: Services, now: datetime) -> Digest:
     today = now.astimezone(zone).date()
     digest = Digest(today)
     async with services.sessions() as session:
-        rows = (
-            await session.execute(
-                select(Callback, Enquiry.reference, Staff.name)
-                .join(Enquiry, Callback.enquiry_id == Enquiry.id)
-                .outerjoin(Staff, Callback.assigned_to == Staff.id)
-                .where(Callback.status.in_(OPEN_STATUSES))
-                .order_by(Callback.urgent.desc(), Callback.due_at, Callback.id)
+        # Only the columns the digest shows: whole Callback and Enquiry objects (decrypted
+        # answers and all) for 100,000 open callbacks took over 200 MB (bench/RESULTS.md).
+        rows = await session.execute(
+            select(
+                Enquiry.reference,
+                Callback.due_at,
+                Callback.urgent,
+                Staff.name,
+                Callback.first_attempt_at,
+                Callback.assigned_to,
             )
-        ).all()
-        for callback, reference, officer in rows:
-            item = Item(reference, callback.due_at, callback.urgent, officer)
-            waiting = callback.first_attempt_at is None
-            if waiting and callback.due_at < now:
+            .join(Enquiry, Callback.enquiry_id == Enquiry.id)
+            .outerjoin(Staff, Callback.assigned_to == Staff.id)
+            .where(Callback.status.in_(OPEN_STATUSES))
+            .order_by(Callback.urgent.desc(), Callback.due_at, Callback.id)
+        )
+        for reference, due_at, urgent, officer, first_attempt_at, assigned_to in rows:
+            item = Item(reference, due_at, urgent, officer)
+            waiting = first_attempt_at is None
+            if waiting and due_at < now:
                 digest.overdue.append(item)
-            elif waiting and callback.due_at.astimezone(zone).date() == today:
+            elif waiting and due_at.astimezone(zone).date() == today:
                 digest.due_today.append(item)
-            if callback.urgent:
+            if urgent:
                 digest.urgent.append(item)
-            if callback.assigned_to is None:
+            if assigned_to is None:
                 digest.unassigned.append(item)
         previous = clock.working_days_before(today, 1)
         digest.yesterday_day = previous[0] if previous else None

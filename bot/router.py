@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.calendar import WorkingClock
@@ -72,6 +72,21 @@ class Inbound:
             "language_hint": self.language_hint,
             "known_phone": self.known_phone,
         }
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What one message produced: the replies, and the contact's language once it was done."""
+
+    replies: list[Reply]
+    language: str | None  # None when the contact was forgotten (or never existed)
+
+
+def _language(session: AsyncSession, contact: Contact) -> str | None:
+    """The contact's language as this transaction leaves it; None once it is deleted."""
+    if contact in session.deleted or inspect(contact).was_deleted:
+        return None
+    return contact.language
 
 
 class Router:
@@ -135,9 +150,19 @@ class Router:
         return len(pending)
 
     async def process(self, inbox_id: int) -> list[Reply]:
-        async with self.sessions() as session:
-            row = await session.get(InboxMessage, inbox_id)
-            key = (row.channel, row.address) if row else ("", "")
+        return (await self.process_message(inbox_id)).replies
+
+    async def process_message(self, inbox_id: int, key: tuple[str, str] | None = None) -> Processed:
+        """Process one recorded delivery under its conversation's lock.
+
+        A channel that has just recorded the message passes its (channel, address) as `key`,
+        saving a read of the row; the language comes back so the reply needs no second read.
+        """
+        if key is None and self._sqlite_lock is None:
+            async with self.sessions() as session:
+                row = await session.get(InboxMessage, inbox_id)
+                key = (row.channel, row.address) if row else ("", "")
+        key = key or ("", "")
         lock = self._sqlite_lock or self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             try:
@@ -148,13 +173,20 @@ class Router:
                     self._locks.pop(key, None)
 
     # -- inside the transaction ----------------------------------------------
-    async def _process(self, session: AsyncSession, inbox_id: int) -> list[Reply]:
+    async def _process(self, session: AsyncSession, inbox_id: int) -> Processed:
         row = await session.get(InboxMessage, inbox_id, with_for_update=True)
         if row is None:
-            return []
+            return Processed([], None)
         if row.processed_at is not None:
             items = (row.replies or {}).get("items", [])
-            return [Reply(i["text"], tuple(i["choices"]), i["request_phone"]) for i in items]
+            language = await session.scalar(
+                select(Contact.language).where(
+                    Contact.channel == row.channel,
+                    Contact.address_hash == lookup_hash(row.address),
+                )
+            )
+            earlier = [Reply(i["text"], tuple(i["choices"]), i["request_phone"]) for i in items]
+            return Processed(earlier, language)
         now = self.now()
         text = str(row.payload.get("text") or "")
         contact = await self._contact(session, row.channel, row.address, now)
@@ -164,7 +196,7 @@ class Router:
             if handled is not None:
                 self._send_later(session, row, contact.id, handled, now)
                 row.processed_at, row.replies = now, {"items": [r.as_dict() for r in handled]}
-                return handled
+                return Processed(handled, _language(session, contact))
         conversation = await session.scalar(
             select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
         )
@@ -172,7 +204,8 @@ class Router:
             allowed, warn = self.flood.allow((row.channel, row.address), now)
             if not allowed:
                 kept = await throttled(self, session, contact, conversation, row, text, warn, now)
-                return self._done(session, row, contact.id, kept, now)
+                self._done(session, row, contact.id, kept, now)
+                return Processed(kept, _language(session, contact))
         replies: list[Reply] = []
         outcome: str | None = None
         answering = str(conversation.state.get("step") or "start") if conversation else "start"
@@ -231,7 +264,8 @@ class Router:
         forgotten = outcome in {"stopped", "declined"}
         if forgotten:
             row.payload = {"redacted": True}
-        return self._done(session, row, None if forgotten else contact.id, replies, now)
+        self._done(session, row, None if forgotten else contact.id, replies, now)
+        return Processed(replies, _language(session, contact))
 
     def _done(
         self,

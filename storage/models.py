@@ -19,6 +19,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
@@ -202,6 +203,9 @@ class Staff(Base):
     created_at: Mapped[datetime]
 
 
+OPEN_SQL = "status IN ('queued', 'assigned', 'attempted')"  # bot.callbacks.OPEN_STATUSES
+
+
 class Callback(Base):
     """The promise to call back: one per open enquiry, with its deadline and its owner."""
 
@@ -209,6 +213,16 @@ class Callback(Base):
     __table_args__ = (
         Index("ix_callback_queue", "status", "urgent", "due_at", "id"),
         Index("ix_callback_officer_queue", "assigned_to", "status", "due_at", "id"),
+        # "All callbacks" with any status: the page order itself (bench/RESULTS.md).
+        Index("ix_callback_due_order", text("urgent DESC"), "due_at", "id"),
+        Index(
+            "ix_callback_open_order",
+            text("urgent DESC"),
+            "due_at",
+            "id",
+            postgresql_where=text(OPEN_SQL),
+            sqlite_where=text(OPEN_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -24,8 +24,7 @@ from bot.router import Inbound
 from bot.services import Services
 from flows.engine import N_, Invalid, Reply
 from flows.validators import phone
-from storage.crypto import lookup_hash
-from storage.models import Contact, OutboxMessage
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -111,18 +110,12 @@ def routes(services: Services) -> list[Route]:
         if inbox_id is None:
             return twiml([])  # a redelivery: the first delivery answered
         try:
-            replies = await router.process(inbox_id)
+            done = await router.process_message(inbox_id, key=(channel, address))
         except Exception as exc:  # kept in the inbox; processed again at the next start
             log.error("processing a %s message failed: %s", channel, type(exc).__name__)
             return twiml([])
-        async with services.sessions() as session:
-            language = await session.scalar(
-                select(Contact.language).where(
-                    Contact.channel == channel, Contact.address_hash == lookup_hash(address)
-                )
-            )
-        gettext = services.catalogs.gettext(language)
-        return twiml([text for reply in replies for text in render(reply, gettext, channel)])
+        gettext = services.catalogs.gettext(done.language)
+        return twiml([t for reply in done.replies for t in render(reply, gettext, channel)])
 
     async def status(request: Request) -> Response:
         form = await signed_form(request, settings.twilio_auth_token, settings.public_url)

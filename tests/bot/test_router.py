@@ -300,3 +300,21 @@ async def test_a_service_started_flow_runs_and_finishes(services: Services) -> N
         contact = (await session.scalars(select(Contact))).one()
         busy = await services.router.start_flow(session, contact, "rating", {}, services.now())
     assert busy is None
+
+
+async def test_process_message_gives_the_language_the_reply_needs(services: Services) -> None:
+    """Channels answering in the response (SMS) take the language from processing, no re-read."""
+    parent = Parent(services, channel="sms", address="+447700900555")
+    key = (parent.channel, parent.address)
+    first = parent.inbound("hello")
+    inbox_id = await services.router.record(first)
+    assert inbox_id is not None
+    done = await services.router.process_message(inbox_id, key=key)
+    assert done.replies and done.language == "en"
+    again = await services.router.process_message(inbox_id)  # already processed: same answer
+    assert again.replies == done.replies and again.language == "en"
+    refusal = await services.router.record(parent.inbound("no"))
+    assert refusal is not None
+    forgotten = await services.router.process_message(refusal, key=key)
+    assert forgotten.replies and forgotten.language is None  # no consent: the contact is gone
+    assert await count(services, Contact) == 0
