@@ -35,12 +35,16 @@ def _period(request: Request, today: date) -> tuple[date, date] | str:
 
 
 def routes(board: Dashboard) -> list[Route]:
+    def asked_period(request: Request) -> tuple[date, date] | Response:
+        today = date.fromisoformat(board.local(board.now(), "%Y-%m-%d"))
+        period = _period(request, today)
+        return board.message(request, period, 400) if isinstance(period, str) else period
+
     @board.guarded("manager")
     async def reports(request: Request, staff: Staff, session: AsyncSession) -> Response:
-        today = board.local(board.now(), "%Y-%m-%d")
-        period = _period(request, date.fromisoformat(today))
-        if isinstance(period, str):
-            return board.message(request, period, 400)
+        period = asked_period(request)
+        if isinstance(period, Response):
+            return period
         start, end = period
         body = await report_page(board.services, start, end)
         audit.record(session, staff, "view report", board.now(), detail=f"{start}..{end}")
@@ -49,10 +53,9 @@ def routes(board: Dashboard) -> list[Route]:
 
     @board.guarded("manager")
     async def reports_csv(request: Request, staff: Staff, session: AsyncSession) -> Response:
-        today = board.local(board.now(), "%Y-%m-%d")
-        period = _period(request, date.fromisoformat(today))
-        if isinstance(period, str):
-            return board.message(request, period, 400)
+        period = asked_period(request)
+        if isinstance(period, Response):
+            return period
         start, end = period
         report = await build_report(board.services, Period(start, end, board.settings.timezone))
         audit.record(session, staff, "export report", board.now(), detail=f"{start}..{end}")

@@ -2,30 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from bot.app import create_app
 from bot.services import Services
 from storage.models import AuditEntry, Staff
 from tests.bot.dashboard.helpers import add_staff, client_for, enquire, sign_in, token
 from tests.conftest import FakeClock
-
-
-@pytest.fixture
-def app(services: Services) -> Starlette:
-    return create_app(services.settings, services=services, migrate=False)
-
-
-@pytest.fixture
-async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(app) as http:
-        yield http
 
 
 async def test_an_officer_signs_in_and_reads_an_enquiry_with_every_view_audited(

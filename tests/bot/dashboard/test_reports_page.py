@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from sqlalchemy import select
-from starlette.applications import Starlette
 
-from bot.app import create_app
 from bot.services import Services
 from storage.models import AuditEntry
-from tests.bot.dashboard.helpers import add_staff, client_for, enquire, sign_in
-
-
-@pytest.fixture
-def app(services: Services) -> Starlette:
-    return create_app(services.settings, services=services, migrate=False)
-
-
-@pytest.fixture
-async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(app) as http:
-        yield http
+from tests.bot.dashboard.helpers import add_staff, enquire, sign_in
 
 
 async def test_a_manager_sees_the_period_report_with_charts_and_csv(
