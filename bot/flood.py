@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.records import raise_concern, transcribe
 from flows.engine import N_, Reply
 from flows.intake import SAFETY_MESSAGE
 from flows.safeguarding import find_risk
@@ -92,10 +93,12 @@ async def throttled(
     if risk is not None:
         replies.append(Reply(engine._(SAFETY_MESSAGE)))
         step = str(state.get("step") or "start")
-        await router._raise_concern(session, contact, conversation, state, row, risk, step)
+        await raise_concern(
+            session, router.clock, contact, conversation, state, row, risk, step, now
+        )
         conversation.state = state
     elif warn:
         replies.append(Reply(engine._(SLOW_DOWN)))
     conversation.updated_at = now
-    router._transcribe(session, contact, conversation, text, replies, now)
+    transcribe(session, contact, conversation, text, replies, now)
     return replies

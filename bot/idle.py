@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.enquiries import confirmation_text, create_enquiry
+from bot.records import forget
 from bot.router import Router
 from flows.engine import DONE, Reply
 from flows.intake import callback_phone
@@ -75,7 +76,7 @@ async def expire_idle(router: Router, now: datetime) -> tuple[int, int]:
                 # No number and no way to write first: keep it where staff can see it.
                 conversation.state = {**state, "held_for_staff": True}
             else:
-                await router.forget(session, contact, conversation)
+                await forget(session, contact, conversation)
                 deleted += 1
     return kept, deleted
 

@@ -17,6 +17,7 @@ from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings, SettingsError
+from bot.records import forget
 from flows.engine import DONE
 from storage.models import (
     AuditEntry,
@@ -115,7 +116,7 @@ async def _forget_unfinished(
         else:
             contact = await session.get(Contact, conversation.contact_id)
             assert contact is not None
-            await services.router.forget(session, contact, conversation)
+            await forget(session, contact, conversation)
         count += 1
     await session.flush()
     return count

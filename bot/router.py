@@ -13,18 +13,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import delete, inspect, select, update
+from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.calendar import WorkingClock
-from bot.callbacks import make_urgent
 from bot.config import Settings
 from bot.enquiries import create_enquiry
 from bot.flood import FloodGuard, throttled
 from bot.i18n import Catalogs, office_hours
+from bot.records import forget, raise_concern, transcribe
 from flows.engine import DONE, Engine, Flow, Reply
 from flows.intake import INTAKE, SAFETY_MESSAGE
-from flows.safeguarding import RiskMatch as RiskFound
 from flows.safeguarding import find_risk
 from flows.validators import show_phone
 from storage import inbox, outbox
@@ -34,8 +33,6 @@ from storage.models import (
     Conversation,
     Enquiry,
     InboxMessage,
-    RiskMatch,
-    TranscriptLine,
 )
 
 log = logging.getLogger(__name__)
@@ -227,7 +224,9 @@ class Router:
         risk = find_risk(text, state.get("language"))
         if risk is not None:
             replies.insert(0, Reply(self.engine(state)._(SAFETY_MESSAGE)))
-            await self._raise_concern(session, contact, conversation, state, row, risk, answering)
+            await raise_concern(
+                session, self.clock, contact, conversation, state, row, risk, answering, now
+            )
         if outcome == "language":
             contact.language = state["language"]
             engine = self.engine(state, flow.name)
@@ -236,7 +235,7 @@ class Router:
             # A service-started flow (survey, nudge): its own ending, then the conversation goes.
             if outcome == "completed":
                 replies.extend(await finisher(session, self, contact, conversation, state, now))
-            self._transcribe(session, contact, conversation, text, replies, now)
+            transcribe(session, contact, conversation, text, replies, now)
             await session.delete(conversation)
             outcome = "finished"
         elif outcome == "completed":
@@ -255,12 +254,12 @@ class Router:
             state["reference"] = enquiry.reference
             replies.append(self.confirmation(enquiry, state))
         if outcome in {"stopped", "declined"}:
-            await self.forget(session, contact, conversation)
+            await forget(session, contact, conversation)
         elif outcome != "finished":
             contact.language = state.get("language") or contact.language
             conversation.state = state
             conversation.updated_at = now
-            self._transcribe(session, contact, conversation, text, replies, now)
+            transcribe(session, contact, conversation, text, replies, now)
         forgotten = outcome in {"stopped", "declined"}
         if forgotten:
             row.payload = {"redacted": True}
@@ -316,7 +315,7 @@ class Router:
         turn = self.engine(state, flow_name).start(state)
         conversation.state = turn.state
         await session.flush()
-        self._transcribe(session, contact, conversation, "", turn.replies, now)
+        transcribe(session, contact, conversation, "", turn.replies, now)
         return turn.replies
 
     def engine(self, state: dict[str, Any], flow_name: str = INTAKE.name) -> Engine:
@@ -374,109 +373,6 @@ class Router:
             await session.flush()
         contact.last_seen_at = now
         return contact
-
-    async def _raise_concern(
-        self,
-        session: AsyncSession,
-        contact: Contact,
-        conversation: Conversation,
-        state: dict[str, Any],
-        row: InboxMessage,
-        risk: RiskFound,
-        step: str,
-    ) -> None:
-        """Flag the conversation urgent and tell the staff on duty; the conversation goes on.
-
-        The match is recorded (which list, which step: never the parent's words) for the
-        manager to tune the lists; staff hear at once in office hours, at the opening otherwise.
-        """
-        now = self.now()
-        state["urgent"] = True
-        if conversation.id is None:
-            await session.flush()
-        session.add(
-            RiskMatch(
-                enquiry_id=conversation.enquiry_id,
-                contact_id=contact.id,
-                channel=row.channel,
-                language=risk.language,
-                category=risk.category[:32],
-                phrase=risk.phrase[:128],
-                step=step[:32],
-                at=now,
-            )
-        )
-        reference = None
-        if conversation.enquiry_id is not None:
-            enquiry = await session.get(Enquiry, conversation.enquiry_id)
-            if enquiry is not None:
-                await make_urgent(session, enquiry, self.clock)
-                reference = enquiry.reference
-        outbox.enqueue(
-            session,
-            channel="staff",
-            address="duty",
-            kind="safeguarding_alert",
-            payload={"reference": reference, "channel": row.channel, "step": step},
-            now=now,
-            enquiry_id=conversation.enquiry_id,
-            send_after=now if self.clock.is_open(now) else self.clock.next_opening(now),
-        )
-        log.warning("safeguarding concern raised on a %s conversation", row.channel)
-
-    async def forget(
-        self, session: AsyncSession, contact: Contact, conversation: Conversation
-    ) -> None:
-        """Stop or no consent: delete the draft and what was said in it."""
-        await session.execute(
-            delete(TranscriptLine).where(
-                TranscriptLine.contact_id == contact.id, TranscriptLine.enquiry_id.is_(None)
-            )
-        )
-        if conversation.id is not None:
-            await session.delete(conversation)
-        has_enquiry = await session.scalar(
-            select(Enquiry.id).where(Enquiry.contact_id == contact.id)
-        )
-        await inbox.redact_address(session, contact.channel, contact.address)
-        if has_enquiry is None:
-            await session.execute(
-                update(InboxMessage)
-                .where(
-                    InboxMessage.channel == contact.channel,
-                    InboxMessage.address_hash == lookup_hash(contact.address),
-                )
-                .values(address="redacted", address_hash=None)
-            )
-            await session.delete(contact)
-
-    def _transcribe(
-        self,
-        session: AsyncSession,
-        contact: Contact,
-        conversation: Conversation,
-        text: str,
-        replies: list[Reply],
-        now: datetime,
-    ) -> None:
-        enquiry_id = conversation.enquiry_id
-        if text:
-            session.add(
-                TranscriptLine(
-                    contact_id=contact.id, enquiry_id=enquiry_id, direction="in", text=text, at=now
-                )
-            )
-        for reply in replies:
-            lines = [reply.text, *(f"{n}. {c}" for n, c in enumerate(reply.choices, 1))]
-            session.add(
-                TranscriptLine(
-                    contact_id=contact.id,
-                    enquiry_id=enquiry_id,
-                    direction="out",
-                    text="\n".join(lines),
-                    at=now,
-                )
-            )
 
     def _send_later(
         self,

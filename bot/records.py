@@ -1,0 +1,126 @@
+"""What a conversation leaves in the store: its transcript, a safeguarding concern, or nothing.
+
+Kept apart from the router so every path (the router, the flood guard, the idle sweep,
+retention) records and forgets in exactly the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.calendar import WorkingClock
+from bot.callbacks import make_urgent
+from flows.engine import Reply
+from flows.safeguarding import RiskMatch as RiskFound
+from storage import inbox, outbox
+from storage.crypto import lookup_hash
+from storage.models import Contact, Conversation, Enquiry, InboxMessage, RiskMatch, TranscriptLine
+
+log = logging.getLogger(__name__)
+
+
+async def raise_concern(
+    session: AsyncSession,
+    clock: WorkingClock,
+    contact: Contact,
+    conversation: Conversation,
+    state: dict[str, Any],
+    row: InboxMessage,
+    risk: RiskFound,
+    step: str,
+    now: datetime,
+) -> None:
+    """Flag the conversation urgent and tell the staff on duty; the conversation goes on.
+
+    The match is recorded (which list, which step: never the parent's words) for the
+    manager to tune the lists; staff hear at once in office hours, at the opening otherwise.
+    """
+    state["urgent"] = True
+    if conversation.id is None:
+        await session.flush()
+    session.add(
+        RiskMatch(
+            enquiry_id=conversation.enquiry_id,
+            contact_id=contact.id,
+            channel=row.channel,
+            language=risk.language,
+            category=risk.category[:32],
+            phrase=risk.phrase[:128],
+            step=step[:32],
+            at=now,
+        )
+    )
+    reference = None
+    if conversation.enquiry_id is not None:
+        enquiry = await session.get(Enquiry, conversation.enquiry_id)
+        if enquiry is not None:
+            await make_urgent(session, enquiry, clock)
+            reference = enquiry.reference
+    outbox.enqueue(
+        session,
+        channel="staff",
+        address="duty",
+        kind="safeguarding_alert",
+        payload={"reference": reference, "channel": row.channel, "step": step},
+        now=now,
+        enquiry_id=conversation.enquiry_id,
+        send_after=now if clock.is_open(now) else clock.next_opening(now),
+    )
+    log.warning("safeguarding concern raised on a %s conversation", row.channel)
+
+
+async def forget(session: AsyncSession, contact: Contact, conversation: Conversation) -> None:
+    """Stop or no consent: delete the draft and what was said in it."""
+    await session.execute(
+        delete(TranscriptLine).where(
+            TranscriptLine.contact_id == contact.id, TranscriptLine.enquiry_id.is_(None)
+        )
+    )
+    if conversation.id is not None:
+        await session.delete(conversation)
+    has_enquiry = await session.scalar(select(Enquiry.id).where(Enquiry.contact_id == contact.id))
+    await inbox.redact_address(session, contact.channel, contact.address)
+    if has_enquiry is None:
+        await session.execute(
+            update(InboxMessage)
+            .where(
+                InboxMessage.channel == contact.channel,
+                InboxMessage.address_hash == lookup_hash(contact.address),
+            )
+            .values(address="redacted", address_hash=None)
+        )
+        await session.delete(contact)
+
+
+def transcribe(
+    session: AsyncSession,
+    contact: Contact,
+    conversation: Conversation,
+    text: str,
+    replies: list[Reply],
+    now: datetime,
+) -> None:
+    """Keep what was said, so the officer never has to ask twice."""
+    enquiry_id = conversation.enquiry_id
+    if text:
+        session.add(
+            TranscriptLine(
+                contact_id=contact.id, enquiry_id=enquiry_id, direction="in", text=text, at=now
+            )
+        )
+    for reply in replies:
+        lines = [reply.text, *(f"{n}. {c}" for n, c in enumerate(reply.choices, 1))]
+        session.add(
+            TranscriptLine(
+                contact_id=contact.id,
+                enquiry_id=enquiry_id,
+                direction="out",
+                text="\n".join(lines),
+                at=now,
+            )
+        )
