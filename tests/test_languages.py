@@ -204,7 +204,8 @@ async def test_urdu_and_arabic_read_right_to_left_in_the_web_chat(
         history = (await http.get("/chat/history")).json()
     assert history["dir"] == "rtl" and history["lang"] == language
     assert any(line["direction"] == "in" and line["text"] == typed for line in history["lines"])
-    assert history["choices"] == [
-        Catalogs([language]).gettext(language)("Yes"),
-        Catalogs([language]).gettext(language)("No"),
-    ]
+    translate = Catalogs([language]).gettext(language)
+    assert history["choices"] == [translate("Yes"), translate("No")]
+    # The page's own words follow the conversation's language too.
+    assert history["page"]["send"] == translate("Send") != "Send"
+    assert history["page"]["message"] == translate("Your message") != "Your message"

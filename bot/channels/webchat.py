@@ -21,7 +21,7 @@ from starlette.templating import Jinja2Templates
 from bot.i18n import text_direction
 from bot.router import Inbound
 from bot.services import Services
-from flows.engine import Reply
+from flows.engine import N_, Reply
 from storage.crypto import lookup_hash
 from storage.models import Contact, Conversation, TranscriptLine
 
@@ -75,6 +75,19 @@ async def _language(services: Services, token: str) -> str:
         return contact.language or "en"
 
 
+# The page's own words, shown in the conversation's language once it is chosen.
+PAGE_WORDS = {
+    "message": N_("Your message"),
+    "send": N_("Send"),
+    "danger": N_("If a child is in danger now, call 999."),
+}
+
+
+def page_words(services: Services, language: str) -> dict[str, str]:
+    translate = services.catalogs.gettext(language)
+    return {key: translate(msgid) for key, msgid in PAGE_WORDS.items()}
+
+
 def _render(reply: Reply, language: str) -> dict[str, Any]:
     return {**reply.as_dict(), "dir": text_direction(language), "lang": language}
 
@@ -125,6 +138,7 @@ def routes(services: Services) -> list[Route | Mount]:
                 "choices": choices,
                 "dir": text_direction(language),
                 "lang": language,
+                "page": page_words(services, language),
             }
         )
         response.headers["Cache-Control"] = "no-store"
@@ -166,7 +180,13 @@ def routes(services: Services) -> list[Route | Mount]:
         )
         replies = await services.router.deliver(inbound)
         language = await _language(services, token)
-        return JSONResponse({"replies": [_render(r, language) for r in replies]})
+        return JSONResponse(
+            {
+                "replies": [_render(r, language) for r in replies],
+                "page": page_words(services, language),
+                "dir": text_direction(language),
+            }
+        )
 
     return [
         Route("/chat", page, methods=["GET"]),

@@ -34,6 +34,17 @@
     });
   }
 
+  // The page's own words and direction follow the conversation's language.
+  function dress(page, dir, lang) {
+    if (page) {
+      document.getElementById("text-label").textContent = page.message;
+      document.getElementById("send").textContent = page.send;
+      document.getElementById("danger").textContent = page.danger;
+    }
+    if (dir) { document.documentElement.setAttribute("dir", dir); }
+    if (lang) { document.documentElement.setAttribute("lang", lang); }
+  }
+
   function render(reply) {
     const lines = [reply.text];
     reply.choices.forEach(function (c, i) { lines.push((i + 1) + ". " + c); });
@@ -56,6 +67,7 @@
         const data = await response.json();
         if (!response.ok) { status.textContent = data.error || "Sorry, something went wrong."; return; }
         data.replies.forEach(render);
+        dress(data.page, data.dir, data.replies.length ? data.replies[0].lang : null);
         return;
       } catch (error) {
         status.textContent = "Connection lost, trying again…";
@@ -67,7 +79,7 @@
   async function restore() {
     const response = await fetch("/chat/history", { credentials: "same-origin" });
     const data = await response.json();
-    document.documentElement.setAttribute("lang", data.lang);
+    dress(data.page, data.dir, data.lang);
     data.lines.forEach(function (line) { show(line.direction, line.text, data.dir); });
     if (data.choices) { offer(data.choices, data.dir); }
     if (data.lines.length === 0) { await send(""); }
