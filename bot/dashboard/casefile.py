@@ -17,6 +17,7 @@ from storage.models import (
     CallAttempt,
     CaseAction,
     CaseNote,
+    Contact,
     Enquiry,
     Recording,
     RiskMatch,
@@ -84,4 +85,5 @@ async def case_file(session: AsyncSession, board: Dashboard, enquiry: Enquiry) -
         "case_categories": board.settings.case_categories,
         "close_outcomes": board.settings.close_outcomes,
         "now": board.now(),
+        "contact": await session.get(Contact, enquiry.contact_id) if enquiry.contact_id else None,
     }
