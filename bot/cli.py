@@ -158,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     level = logging.INFO if args.command in {"serve", "scheduler"} else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler reports every run of every job at INFO: four lines a minute of nothing.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
         if getattr(args, "sync", None):
             return int(args.sync(args))
