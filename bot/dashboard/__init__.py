@@ -6,7 +6,7 @@ from starlette.middleware import Middleware
 from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
-from bot.dashboard import admin, queue, recordings, reports, views
+from bot.dashboard import admin, queue, recordings, reports, safeguarding, views
 from bot.dashboard.base import HERE, Dashboard
 from bot.dashboard.security import StaffGuard
 from bot.services import Services
@@ -22,6 +22,7 @@ def install(services: Services) -> tuple[list[BaseRoute], list[Middleware]]:
         *admin.routes(board),
         *recordings.routes(board),
         *reports.routes(board),
+        *safeguarding.routes(board),
     ]
     guard = Middleware(StaffGuard, secret=board.secret, secure=board.secure)
     return routes, [guard]
