@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.calendar import WorkingClock
@@ -36,6 +37,7 @@ from storage.models import (
 )
 
 log = logging.getLogger(__name__)
+RACE_RETRIES = 3
 
 Finisher = Callable[
     [AsyncSession, "Router", Contact, Conversation, dict[str, Any], datetime],
@@ -163,8 +165,17 @@ class Router:
         lock = self._sqlite_lock or self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             try:
-                async with self.sessions.begin() as session:
-                    return await self._process(session, inbox_id)
+                for attempt in range(1, RACE_RETRIES + 1):
+                    try:
+                        async with self.sessions.begin() as session:
+                            return await self._process(session, inbox_id)
+                    except IntegrityError:
+                        # Another worker created this contact or conversation a moment ago
+                        # (the in-process lock cannot see it): run again on its row.
+                        if attempt == RACE_RETRIES:
+                            raise
+                        log.info("a new contact raced another worker; processing again")
+                raise AssertionError("unreachable")
             finally:
                 if self._sqlite_lock is None and not lock.locked():
                     self._locks.pop(key, None)

@@ -318,3 +318,41 @@ async def test_process_message_gives_the_language_the_reply_needs(services: Serv
     forgotten = await services.router.process_message(refusal, key=key)
     assert forgotten.replies and forgotten.language is None  # no consent: the contact is gone
     assert await count(services, Contact) == 0
+
+
+async def test_two_workers_take_a_new_contacts_first_messages_at_once(
+    postgres_url: str | None, clock: FakeClock
+) -> None:
+    """Two processes (two routers, two pools) race to create the same contact and conversation:
+    the loser runs again on the winner's rows, so both messages are processed, once each."""
+    from sqlalchemy import text
+
+    from bot.services import build_services
+    from tests.conftest import test_settings
+
+    assert postgres_url is not None, "this test needs the real PostgreSQL"
+    workers = [build_services(test_settings(postgres_url), now=clock) for _ in range(2)]
+    try:
+        async with workers[0].engine.begin() as connection:
+            await connection.execute(text("TRUNCATE contact, inbox RESTART IDENTITY CASCADE"))
+        address = uuid.uuid4().hex
+        for round_ in range(5):
+            messages = [
+                Inbound("sms", f"{address}-{round_}", uuid.uuid4().hex, text_, clock())
+                for text_ in ("hello", "yes")
+            ]
+            await asyncio.gather(
+                *(w.router.deliver(m) for w, m in zip(workers, messages, strict=True))
+            )
+        async with workers[0].sessions() as session:
+            contacts = await session.scalar(select(func.count()).select_from(Contact))
+            conversations = await session.scalar(select(func.count()).select_from(Conversation))
+            unprocessed = await session.scalar(
+                select(func.count())
+                .select_from(InboxMessage)
+                .where(InboxMessage.processed_at.is_(None))
+            )
+        assert (contacts, conversations, unprocessed) == (5, 5, 0)
+    finally:
+        for worker in workers:
+            await worker.close()
