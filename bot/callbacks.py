@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import WorkingClock
+from bot.i18n import bcp47
 from storage import outbox
 from storage.models import Callback, Contact, Enquiry, RotaDay, RotaOverride, Staff
 
@@ -132,8 +133,6 @@ OPEN_STATUSES = ("queued", "assigned", "attempted")
 
 async def open_queue(session: AsyncSession, include_closed: bool = False) -> list[dict[str, Any]]:
     """The queue in due order, urgent first, as `helpline queue --json` prints it."""
-    from bot.i18n import bcp47
-
     statement = (
         select(Callback, Enquiry, Staff, Contact.unreachable)
         .join(Enquiry, Callback.enquiry_id == Enquiry.id)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.calendar import WorkingClock
 from bot.config import Settings
-from bot.enquiries import create_enquiry
+from bot.enquiries import confirmation_text, create_enquiry
 from bot.flood import FloodGuard, throttled
 from bot.i18n import Catalogs, office_hours
 from bot.records import forget, raise_concern, transcribe
@@ -116,6 +116,11 @@ class Router:
     # -- the path -----------------------------------------------------------
     async def deliver(self, message: Inbound) -> list[Reply]:
         """Record then process; a redelivery returns what the first delivery replied."""
+        return (await self.deliver_message(message)).replies
+
+    async def deliver_message(self, message: Inbound) -> Processed:
+        """`deliver`, also giving the contact's language (None for a redelivery or a forgotten
+        contact), so a channel that renders by language needs no second read."""
         inbox_id = await self.record(message)
         if inbox_id is None:
             async with self.sessions() as session:
@@ -125,8 +130,8 @@ class Router:
                     inbox_id = row.id
                 items = (row.replies or {}).get("items", []) if row else []
             if inbox_id is None:
-                return [Reply(i["text"], tuple(i["choices"]), i["request_phone"]) for i in items]
-        return await self.process(inbox_id)
+                return Processed([Reply.from_dict(item) for item in items], None)
+        return await self.process_message(inbox_id)
 
     async def record(self, message: Inbound) -> int | None:
         """Commit the delivery to the inbox; only after this may the provider get its 2xx."""
@@ -193,7 +198,7 @@ class Router:
                     Contact.address_hash == lookup_hash(row.address),
                 )
             )
-            earlier = [Reply(i["text"], tuple(i["choices"]), i["request_phone"]) for i in items]
+            earlier = [Reply.from_dict(item) for item in items]
             return Processed(earlier, language)
         now = self.now()
         text = str(row.payload.get("text") or "")
@@ -347,8 +352,6 @@ class Router:
         return Engine(flow, translate, self.catalogs.names(), params, language=language)
 
     def confirmation(self, enquiry: Enquiry, state: dict[str, Any]) -> Reply:
-        from bot.enquiries import confirmation_text
-
         return Reply(confirmation_text(self, enquiry, state.get("language") or "en"))
 
     def _new_state(self, contact: Contact, payload: dict[str, Any]) -> dict[str, Any]:

@@ -84,6 +84,11 @@ class Reply:
     choices: tuple[str, ...] = ()
     request_phone: bool = False
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reply:
+        """A reply stored with `as_dict` (the inbox keeps them to answer a redelivery alike)."""
+        return cls(str(data["text"]), tuple(data["choices"]), bool(data["request_phone"]))
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,

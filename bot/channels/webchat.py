@@ -178,11 +178,11 @@ def routes(services: Services) -> list[Route | Mount]:
             text=text,
             received_at=services.now(),
         )
-        replies = await services.router.deliver(inbound)
-        language = await _language(services, token)
+        processed = await services.router.deliver_message(inbound)
+        language = processed.language or await _language(services, token)
         return JSONResponse(
             {
-                "replies": [_render(r, language) for r in replies],
+                "replies": [_render(r, language) for r in processed.replies],
                 "page": page_words(services, language),
                 "dir": text_direction(language),
             }

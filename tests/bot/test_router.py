@@ -263,8 +263,17 @@ async def test_bad_input_never_crashes_the_router(services: Services) -> None:
         "9" * 4096,
     ]:
         replies = await parent.say(text)
-        assert (replies and "one of the numbers" in replies[0].text) or "yes or" in replies[0].text
+        # Still at the consent question: a kind re-ask, then the question again.
+        assert replies[0].text == "Please reply 1 for yes or 2 for no."
+        assert replies[1].choices == ("Yes", "No")
     assert await count(services, Conversation) == 1
+    async with services.sessions() as session:
+        said = list(
+            await session.scalars(
+                select(TranscriptLine.text).where(TranscriptLine.direction == "in")
+            )
+        )
+    assert "<script>alert(1)</script>" in said and "'; DROP TABLE enquiry; --" in said
 
 
 async def test_a_service_started_flow_runs_and_finishes(services: Services) -> None:
