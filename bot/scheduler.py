@@ -113,14 +113,13 @@ def leadership_for(services: Services) -> Leadership:
 
 
 # -- the jobs: plain functions of (services, now); the scheduler only calls them ------------
+# Sending is the staff-dispatch job's alone (every 15 s): the jobs below only queue rows.
 async def minute_job(services: Services, now: datetime) -> None:
-    from bot.notify import dispatch
     from bot.nudge import start_nudges
     from bot.sla import sweep
 
     await sweep(services, now)
     await start_nudges(services, now)
-    await dispatch(services, now)
 
 
 async def dispatch_job(services: Services, now: datetime) -> None:
@@ -137,18 +136,14 @@ async def idle_job(services: Services, now: datetime) -> None:
 
 async def officer_queue_job(services: Services, now: datetime) -> None:
     from bot.digest import send_officer_queues
-    from bot.notify import dispatch
 
-    if await send_officer_queues(services, now):  # skips closed days itself
-        await dispatch(services, now)
+    await send_officer_queues(services, now)  # skips closed days itself
 
 
 async def digest_job(services: Services, now: datetime) -> None:
     from bot.digest import send_digest
-    from bot.notify import dispatch
 
-    if await send_digest(services, now):  # skips bank holidays and closures itself
-        await dispatch(services, now)
+    await send_digest(services, now)  # skips bank holidays and closures itself
 
 
 async def retention_job(services: Services, now: datetime) -> None:
