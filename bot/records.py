@@ -10,7 +10,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import WorkingClock
@@ -18,7 +18,6 @@ from bot.callbacks import make_urgent
 from flows.engine import Reply
 from flows.safeguarding import RiskMatch as RiskFound
 from storage import inbox, outbox
-from storage.crypto import lookup_hash
 from storage.models import Contact, Conversation, Enquiry, InboxMessage, RiskMatch, TranscriptLine
 
 log = logging.getLogger(__name__)
@@ -69,7 +68,7 @@ async def raise_concern(
         payload={"reference": reference, "channel": row.channel, "step": step},
         now=now,
         enquiry_id=conversation.enquiry_id,
-        send_after=now if clock.is_open(now) else clock.next_opening(now),
+        send_after=clock.next_opening(now),  # now in office hours, else at the opening
     )
     log.warning("safeguarding concern raised on a %s conversation", row.channel)
 
@@ -84,16 +83,10 @@ async def forget(session: AsyncSession, contact: Contact, conversation: Conversa
     if conversation.id is not None:
         await session.delete(conversation)
     has_enquiry = await session.scalar(select(Enquiry.id).where(Enquiry.contact_id == contact.id))
-    await inbox.redact_address(session, contact.channel, contact.address)
+    await inbox.redact_address(
+        session, contact.channel, contact.address, drop_address=has_enquiry is None
+    )
     if has_enquiry is None:
-        await session.execute(
-            update(InboxMessage)
-            .where(
-                InboxMessage.channel == contact.channel,
-                InboxMessage.address_hash == lookup_hash(contact.address),
-            )
-            .values(address="redacted", address_hash=None)
-        )
         await session.delete(contact)
 
 

@@ -202,13 +202,14 @@ class Router:
             return Processed(earlier, language)
         now = self.now()
         text = str(row.payload.get("text") or "")
+        # Read before anything is forgotten: a "stop" blanks the row's address, not the reply's.
+        sender = (row.channel, row.address)
         contact = await self._contact(session, row.channel, row.address, now)
         contact.last_inbound_at = row.received_at
         for intercept in self.intercepts:
             handled = await intercept(session, self, contact, row, now)
             if handled is not None:
-                self._send_later(session, row, contact.id, handled, now)
-                row.processed_at, row.replies = now, {"items": [r.as_dict() for r in handled]}
+                self._done(session, row, sender, contact.id, handled, now)
                 return Processed(handled, _language(session, contact))
         conversation = await session.scalar(
             select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
@@ -217,7 +218,7 @@ class Router:
             allowed, warn = self.flood.allow((row.channel, row.address), now)
             if not allowed:
                 kept = await throttled(self, session, contact, conversation, row, text, warn, now)
-                self._done(session, row, contact.id, kept, now)
+                self._done(session, row, sender, contact.id, kept, now)
                 return Processed(kept, _language(session, contact))
         replies: list[Reply] = []
         outcome: str | None = None
@@ -277,20 +278,21 @@ class Router:
             conversation.updated_at = now
             transcribe(session, contact, conversation, text, replies, now)
         forgotten = outcome in {"stopped", "declined"}
-        if forgotten:
-            row.payload = {"redacted": True}
-        self._done(session, row, None if forgotten else contact.id, replies, now)
+        self._done(session, row, sender, None if forgotten else contact.id, replies, now)
         return Processed(replies, _language(session, contact))
 
     def _done(
         self,
         session: AsyncSession,
         row: InboxMessage,
+        sender: tuple[str, str],
         contact_id: int | None,
         replies: list[Reply],
         now: datetime,
     ) -> list[Reply]:
-        self._send_later(session, row, contact_id, replies, now)
+        """Mark the delivery processed with its replies, queued for `sender` where that is how
+        the channel answers."""
+        self._send_later(session, sender, contact_id, replies, now)
         row.processed_at = now
         row.replies = {"items": [r.as_dict() for r in replies]}
         return replies
@@ -391,18 +393,19 @@ class Router:
     def _send_later(
         self,
         session: AsyncSession,
-        row: InboxMessage,
+        sender: tuple[str, str],
         contact_id: int | None,
         replies: list[Reply],
         now: datetime,
     ) -> None:
-        if row.channel not in self.outbox_channels:
+        channel, address = sender
+        if channel not in self.outbox_channels:
             return
         for reply in replies:
             outbox.enqueue(
                 session,
-                channel=row.channel,
-                address=row.address,
+                channel=channel,
+                address=address,
                 kind="reply",
                 payload=reply.as_dict(),
                 now=now,

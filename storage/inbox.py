@@ -61,10 +61,17 @@ async def unprocessed(session: AsyncSession, limit: int = 100) -> list[InboxMess
     return list((await session.execute(statement)).scalars())
 
 
-async def redact_address(session: AsyncSession, channel: str, address: str) -> None:
-    """Blank what a person sent when they withdraw (stop, no consent): nothing is kept."""
+async def redact_address(
+    session: AsyncSession, channel: str, address: str, *, drop_address: bool = False
+) -> None:
+    """Blank what a person sent when they withdraw (stop, no consent): nothing is kept.
+
+    `drop_address` also forgets who sent it, for someone the service keeps nothing about."""
+    values: dict[str, Any] = {"payload": {"redacted": True}}
+    if drop_address:
+        values.update(address="redacted", address_hash=None)
     await session.execute(
         update(InboxMessage)
         .where(InboxMessage.channel == channel, InboxMessage.address_hash == lookup_hash(address))
-        .values(payload={"redacted": True})
+        .values(**values)
     )

@@ -365,3 +365,15 @@ async def test_two_workers_take_a_new_contacts_first_messages_at_once(
     finally:
         for worker in workers:
             await worker.close()
+
+
+async def test_a_telegram_stop_is_answered_at_the_chat_it_came_from(services: Services) -> None:
+    """Forgetting blanks the inbox row's address; the goodbye still goes to the parent."""
+    parent = Parent(services, channel="telegram", address="12345")
+    await parent.say("hello")
+    await parent.say("stop")
+    async with services.sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [row.address for row in rows] == ["12345", "12345"]
+    assert "deleted" in rows[-1].payload["text"]
+    assert await count(services, Contact) == 0
