@@ -29,7 +29,6 @@ OUTCOMES = {
 REACHED = frozenset({"spoke", "voicemail", "message"})
 UNANSWERED = frozenset({"no_answer", "wrong_number"})
 # Channels the service can start a conversation on by itself (a web chat cannot be pushed to).
-MESSAGING_CHANNELS = frozenset({"telegram", "sms", "whatsapp"})
 MAX_NOTE = 4000
 
 
@@ -199,7 +198,7 @@ async def _send_survey(
     contact = await session.get(Contact, enquiry.contact_id) if enquiry.contact_id else None
     if contact is None or contact.opted_out or contact.unreachable:
         return Closed(False, "the parent cannot be messaged")
-    if contact.channel not in MESSAGING_CHANNELS:
+    if contact.channel not in outbox.PARENT_CHANNELS:
         return Closed(False, f"the {enquiry.channel} channel cannot start a message")
     state = {"language": enquiry.language, "enquiry_id": enquiry.id}
     replies = await router.start_flow(session, contact, "feedback", state, now, enquiry.id)

@@ -30,7 +30,7 @@ from storage.models import Contact, OutboxMessage
 
 log = logging.getLogger(__name__)
 
-CHANNELS = frozenset({"telegram", "sms", "whatsapp"})
+CHANNELS = outbox.PARENT_CHANNELS
 TELEGRAM_PER_SECOND = 30
 PER_CHAT_GAP = timedelta(seconds=1)
 WHATSAPP_WINDOW = timedelta(hours=24)

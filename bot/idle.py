@@ -18,7 +18,7 @@ from bot.enquiries import confirmation_text, create_enquiry
 from bot.records import forget
 from bot.router import Router
 from flows.engine import DONE, Reply
-from flows.intake import callback_phone
+from flows.intake import INTAKE, callback_phone
 from storage import outbox
 from storage.models import Contact, Conversation
 
@@ -36,12 +36,16 @@ async def expire_idle(router: Router, now: datetime) -> tuple[int, int]:
             conversation = await session.get(Conversation, conversation_id, with_for_update=True)
             if conversation is None or conversation.updated_at >= cutoff:
                 continue
+            if conversation.flow != INTAKE.name:
+                # An unanswered survey or nudge: nothing to salvage and nothing to redact.
+                await session.delete(conversation)
+                continue
             contact = await session.get(Contact, conversation.contact_id)
             assert contact is not None
             state = dict(conversation.state)
             answers = state.get("answers", {})
             urgent = bool(state.get("urgent"))
-            reachable = contact.channel in router.outbox_channels | {"sms", "whatsapp"}
+            reachable = contact.channel in outbox.PARENT_CHANNELS
             callable_ = bool(answers.get("consent") and callback_phone(answers))
             if state.get("step") != DONE and (callable_ or (urgent and reachable)):
                 enquiry = await create_enquiry(
@@ -58,7 +62,7 @@ async def expire_idle(router: Router, now: datetime) -> tuple[int, int]:
                 kept += 1
                 language = state.get("language") or "en"
                 text = confirmation_text(router, enquiry, language, incomplete=True)
-                if contact.channel in router.outbox_channels | {"sms", "whatsapp"}:
+                if reachable:
                     outbox.enqueue(
                         session,
                         channel=contact.channel,

@@ -14,6 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
 
+# The channels on which the service can write to a parent first (surveys, nudges, notices):
+# web chat and the console cannot be reached once the page or terminal is closed.
+PARENT_CHANNELS = frozenset({"telegram", "sms", "whatsapp"})
+
 
 def enqueue(
     session: AsyncSession,

@@ -377,3 +377,26 @@ async def test_a_telegram_stop_is_answered_at_the_chat_it_came_from(services: Se
     assert [row.address for row in rows] == ["12345", "12345"]
     assert "deleted" in rows[-1].payload["text"]
     assert await count(services, Contact) == 0
+
+
+async def test_an_unanswered_survey_is_dropped_without_forgetting_the_parent(
+    services: Services, clock: FakeClock
+) -> None:
+    """The idle sweep is for intakes: an ignored survey goes, the parent's records stay."""
+    from flows.feedback import FEEDBACK
+
+    parent = Parent(services, channel="sms")
+    await parent.complete()
+    async with services.sessions.begin() as session:
+        contact = (await session.scalars(select(Contact))).one()
+        started = await services.router.start_flow(
+            session, contact, FEEDBACK.name, {}, services.now()
+        )
+    assert started
+    clock.advance(hours=25)
+    assert await expire_idle(services.router, clock()) == (0, 0)
+    assert await count(services, Conversation) == 0
+    assert await count(services, Contact) == 1
+    async with services.sessions() as session:
+        payloads = list(await session.scalars(select(InboxMessage.payload)))
+    assert not any(payload.get("redacted") for payload in payloads)
