@@ -200,7 +200,7 @@ async def _send_survey(
         return Closed(False, "the parent cannot be messaged")
     if contact.channel not in outbox.PARENT_CHANNELS:
         return Closed(False, f"the {enquiry.channel} channel cannot start a message")
-    state = {"language": enquiry.language, "enquiry_id": enquiry.id}
+    state = {"language": enquiry.language}
     replies = await router.start_flow(session, contact, "feedback", state, now, enquiry.id)
     if replies is None:
         return Closed(False, "the parent is in the middle of a new enquiry")

@@ -105,10 +105,6 @@ def _lazy(module: str, name: str) -> Handler:
     return run
 
 
-Registrar = Callable[[argparse._SubParsersAction], None]  # type: ignore[type-arg]
-REGISTRARS: list[Registrar] = []
-
-
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="helpline", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -149,8 +145,6 @@ def parser() -> argparse.ArgumentParser:
 
     keys.register(commands)
     protection.register(commands)
-    for register in REGISTRARS:
-        register(commands)
     return top
 
 

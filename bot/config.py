@@ -13,7 +13,9 @@ from datetime import date, time
 from pathlib import Path
 from typing import Any
 
-DEFAULT_LANGUAGES = ("en", "cy", "pl", "ro", "pa", "ur", "pt", "es", "ar", "bn", "gu", "so", "uk")
+from bot.i18n import LANGUAGE_NAMES
+
+DEFAULT_LANGUAGES = tuple(LANGUAGE_NAMES)  # every language the service ships
 # The annual report's "Cases breakdown by issue": the full list officers recategorise with.
 CASE_CATEGORIES = (
     "Attendance",
@@ -227,13 +229,17 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     for name in ("case_categories", "action_categories", "close_outcomes"):
         if name in values:
             values[name] = tuple(str(item) for item in values[name])
-    for name in ("working_day_hours", "reminder_working_hours"):
-        if name in values:
-            values[name] = float(values[name])
-    for name in ("response_working_days", "idle_hours", "nudge_after_attempts"):
+    numbers: dict[str, type[float] | type[int]] = {
+        "working_day_hours": float,
+        "reminder_working_hours": float,
+        "response_working_days": int,
+        "idle_hours": int,
+        "nudge_after_attempts": int,
+    }
+    for name, kind in numbers.items():
         if name in values:
             try:
-                values[name] = int(values[name])
+                values[name] = kind(values[name])
             except (TypeError, ValueError):
                 raise SettingsError(f"setting {name}: {values[name]!r} is not a number") from None
     if values.get("nation", "ENG") not in {"ENG", "WLS", "SCT", "NIR"}:

@@ -77,10 +77,6 @@ class Catalogs:
         translations = self._translations.get(language or "en", self._translations["en"])
         return translations.gettext
 
-    def ngettext(self, language: str | None) -> Callable[[str, str, int], str]:
-        translations = self._translations.get(language or "en", self._translations["en"])
-        return translations.ngettext
-
 
 def babel_locale(language: str) -> str:
     return {"pa": "pa_Guru"}.get(language, language)

@@ -52,6 +52,9 @@ class Step:
     summary: str | None = None
     changeable: bool = True
     show: Callable[[Any], str] | None = None
+    # A consent gate: "no" ends the flow (declined); kept on restart; "back" stops before it.
+    gate: bool = False
+    asks_phone: bool = False  # channels offer a "share my number" button here
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or self.when(answers)
@@ -181,7 +184,7 @@ class Engine:
         value = self.parse(step, text)
         if isinstance(value, Invalid):
             return Turn(state, [Reply(self._(value.message)), self._prompt(state)])
-        if step.key == "consent" and value is False:
+        if step.gate and value is False:
             return Turn(state, [Reply(self._(self.flow.words["declined"]))], "declined")
         state["answers"][step.key] = value
         if step.key not in state["history"]:
@@ -256,7 +259,7 @@ class Engine:
             yes, no = self._(self.flow.words["yes"]), self._(self.flow.words["no"])
             return Reply(text, (yes, no))
         choices = tuple(self._(choice.label) for choice in step.choices)
-        return Reply(text, choices, request_phone=step.key == "phone")
+        return Reply(text, choices, request_phone=step.asks_phone)
 
     def _changeable(self, state: dict[str, Any]) -> list[Step]:
         answers = state["answers"]
@@ -330,7 +333,8 @@ class Engine:
         if command == "help":
             return Turn(state, [Reply(self._(self.flow.words["help_text"])), self._prompt(state)])
         if command == "restart":
-            keep = {k: v for k, v in state["answers"].items() if k == "consent"}
+            gates = {s.key for s in self.flow.steps if s.gate}
+            keep = {k: v for k, v in state["answers"].items() if k in gates}
             state.update(answers=keep, history=[k for k in state["history"] if k in keep])
             return self._move_on(state)
         if command == "language":
@@ -350,7 +354,7 @@ class Engine:
             return Turn(state, [self._prompt(state)])
         # back: forget the last answer given and ask that question again
         history = state["history"]
-        if not history or history[-1] == "consent":
+        if not history or self.flow.step(history[-1]).gate:
             return Turn(state, [Reply(self._(self.flow.words["at_start"])), self._prompt(state)])
         last = history.pop()
         state["answers"].pop(last, None)

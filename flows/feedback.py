@@ -77,7 +77,7 @@ async def store_feedback(
 ) -> list[Reply]:
     """The finisher: keep the answers against the enquiry the survey was sent for."""
     answers = state.get("answers", {})
-    enquiry_id = conversation.enquiry_id or state.get("enquiry_id")
+    enquiry_id = conversation.enquiry_id
     if enquiry_id is not None:
         session.add(
             SurveyResponse(

@@ -131,6 +131,7 @@ INTAKE = Flow(
             ),
             kind="yesno",
             changeable=False,
+            gate=True,
         ),
         Step("asker", N_("Who is asking?"), choices=ASKERS, summary=N_("Who is asking")),
         Step("topic", N_("What is it about?"), choices=TOPICS, summary=N_("Topic")),
@@ -176,6 +177,7 @@ INTAKE = Flow(
             validate=validators.phone,
             when=_no_known_phone,
             summary=N_("Phone number"),
+            asks_phone=True,
             show=validators.show_phone,
         ),
         Step(
