@@ -115,7 +115,7 @@ class OutboxMessage(Base):
     """A message the service sends later (Telegram reply, SMS, email, alert); sent at most once."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "sent_at", "send_after"),)
+    __table_args__ = (Index("ix_outbox_pending", "status", "send_after", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
