@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, literal
+from sqlalchemy import ColumnElement, and_, case, literal
 from sqlalchemy.orm import QueryableAttribute
 
 
@@ -60,6 +60,10 @@ class Period:
     def until(self) -> datetime:
         """The first instant after the period (exclusive bound)."""
         return self.midnight(self.end + timedelta(days=1))
+
+    def covers(self, column: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[bool]:
+        """SQL: the stored UTC time `column` falls within the period."""
+        return and_(column >= self.since, column < self.until)
 
     def a_year_earlier(self) -> Period:
         return Period(a_year_earlier(self.start), a_year_earlier(self.end), self.timezone)
