@@ -15,6 +15,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, literal
 from sqlalchemy.orm import QueryableAttribute
 
+from bot.calendar import years_before
+
 
 def parse_day(value: str, flag: str) -> date:
     """A YYYY-MM-DD date, or a readable ValueError naming the option."""
@@ -22,14 +24,6 @@ def parse_day(value: str, flag: str) -> date:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise ValueError(f"{flag} {value!r} is not a date such as 2026-09-01") from None
-
-
-def a_year_earlier(day: date) -> date:
-    """The same date a year before (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
 
 
 @dataclass(frozen=True)
@@ -66,7 +60,7 @@ class Period:
         return and_(column >= self.since, column < self.until)
 
     def a_year_earlier(self) -> Period:
-        return Period(a_year_earlier(self.start), a_year_earlier(self.end), self.timezone)
+        return Period(years_before(self.start), years_before(self.end), self.timezone)
 
     @property
     def label(self) -> str:

@@ -25,11 +25,11 @@ from storage.models import (
     Recording,
     SurveyResponse,
 )
-from tests.bot.test_router import ANSWERS, Parent
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_LOOKUP_KEY
+from tests.parent import STEP_ANSWERS, Parent
 
 PHONE = "+447700900123"
-DESCRIPTION = ANSWERS[6]
+DESCRIPTION = STEP_ANSWERS["description"]
 NOTE = "Spoke to mum about the EHC plan for Jamie"
 
 
@@ -38,11 +38,7 @@ async def a_whole_case(
 ) -> Enquiry:
     """A parent by SMS with every kind of record: notes, actions, survey, recording, risk."""
     parent = Parent(services, channel="sms", address=address)
-    answers = list(ANSWERS)
-    answers[6], answers[7] = description, address
-    await parent.say("hello")
-    for answer in [*answers, "1"]:
-        await parent.say(answer)
+    await parent.complete(description=description, phone=address)
     await parent.say("I worry he will kill himself")
     now = services.now()
     async with services.sessions.begin() as session:

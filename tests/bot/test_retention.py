@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.config import Settings, SettingsError
 from bot.retention import RetentionPolicy, apply_retention
@@ -25,8 +25,8 @@ from storage.models import (
     SurveyResponse,
     TranscriptLine,
 )
-from tests.bot.test_router import ANSWERS, Parent
 from tests.conftest import FakeClock, london
+from tests.parent import ANSWERS, Parent, count
 
 RETENTION = {"closed_years": 1, "unfinished_days": 30, "inbox_days": 30, "outbox_days": 90}
 
@@ -36,12 +36,6 @@ async def year(settings: Settings, clock: FakeClock) -> AsyncIterator[Services]:
     built = build_services(replace(settings, extra={"retention": RETENTION}), now=clock)
     yield built
     await built.close()
-
-
-async def count(services: Services, model: type, *where: object) -> int:
-    async with services.sessions() as session:
-        statement = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
-        return int(await session.scalar(statement) or 0)
 
 
 async def close(services: Services, reference: str, *, hold: bool = False) -> None:
