@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from bot import retention
 from bot.config import Settings, SettingsError
 from bot.retention import RetentionPolicy, apply_retention
 from bot.services import Services, build_services
@@ -165,3 +166,20 @@ async def test_a_dry_run_changes_nothing(year: Services, clock: FakeClock) -> No
 def test_bad_retention_settings_are_named(table: dict[str, object], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         RetentionPolicy.from_settings(Settings(extra={"retention": table}))
+
+
+async def test_closed_enquiries_are_anonymised_across_batches(
+    year: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(retention, "SCRUB_BATCH", 2)
+    parents = [Parent(year, channel="sms", address=f"+44770090033{n}") for n in range(3)]
+    for parent in parents:
+        await parent.complete()
+        await close(year, await reference_of(year, parent.address))
+    clock.advance(days=800)
+    done = await apply_retention(year, clock())
+    assert done["enquiries anonymised"] == 3
+    assert await count(year, Enquiry, Enquiry.anonymised_at.is_(None)) == 0
+    assert await count(year, Enquiry, Enquiry.callback_phone_hash.is_not(None)) == 0
+    assert await count(year, Enquiry, Enquiry.contact_id.is_not(None)) == 0
+    assert await count(year, Conversation) == 0
