@@ -1,10 +1,8 @@
-"""The reference: a bare Starlette endpoint that parses the same request and answers the same
-shape (TwiML for SMS, JSON for the web chat), with no store behind it.
+"""The reference: a bare Starlette endpoint that parses the same SMS request and answers the
+same shape (TwiML), with no store behind it.
 """
 
 from __future__ import annotations
-
-import json
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -27,13 +25,6 @@ async def sms(request: Request) -> Response:
     return Response(str(twiml), media_type="application/xml")
 
 
-async def chat(request: Request) -> Response:
-    data = json.loads(await request.body())
-    text = str(data.get("text", ""))
-    reply = {"text": f"{REPLY} ({len(text)})", "choices": ["Yes", "No"], "request_phone": False}
-    return JSONResponse({"replies": [{**reply, "dir": "ltr", "lang": "en"}]})
-
-
 async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
@@ -41,7 +32,6 @@ async def healthz(request: Request) -> Response:
 app = Starlette(
     routes=[
         Route("/twilio/sms", sms, methods=["POST"]),
-        Route("/chat/messages", chat, methods=["POST"]),
         Route("/healthz", healthz),
     ]
 )

@@ -1,4 +1,5 @@
-"""`--what digest`: the manager's digest for today with 100,000 open callbacks.
+"""`--what digest`: the manager's digest for today with 100,000 open callbacks (by default:
+`--open`, of `--enquiries`, default twice as many).
 
 The store is seeded with bulk SQL (bench/seed.py); a fresh subprocess then builds and renders
 today's digest as the 08:30 job does, and reports its wall time and peak RSS (ru_maxrss).
@@ -21,8 +22,7 @@ from bench.servers import ROOT, drop_database, fresh_database, helpline_env
 
 async def bench_digest(args: argparse.Namespace) -> None:
     url = await fresh_database("postgresql")
-    opened = 100_000 if args.open == 10_000 else args.open
-    total = max(opened * 2, min(args.enquiries, opened * 2))
+    opened, total = args.open, args.enquiries
     try:
         await migrate(url)
         seconds = await seed(url, total, opened, utcnow())

@@ -10,7 +10,6 @@ import asyncio
 import itertools
 import secrets
 import time
-import uuid
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -25,10 +24,6 @@ SERVICE_NUMBER = "+441632960000"
 SMS_SCRIPT = [
     "hello", "yes", "1", "2", "2", "Year 4", "2", "The school says they cannot meet his needs.",
     "yes", "1", "yes", "no", "1", "5", "1",
-]  # fmt: skip
-CHAT_SCRIPT = [
-    "hello", "yes", "1", "2", "2", "Year 4", "2", "The school says they cannot meet his needs.",
-    "07700 900123", "1", "yes", "no", "1", "5", "1",
 ]  # fmt: skip
 RISKY = "he hits my son and I am scared he will kill him"
 RISKY_STEP = 7  # replaces the description
@@ -88,20 +83,6 @@ async def sms_conversation(http: httpx.AsyncClient, load: Load, script: list[str
     load.conversations += 1
 
 
-async def chat_conversation(http: httpx.AsyncClient, load: Load, script: list[str]) -> None:
-    """One parent's intake by web chat (used where a cookie-keyed parent is simpler)."""
-    cookie = f"helpline_chat={uuid.uuid4().hex}bench"
-    for number, text in enumerate(script):
-        started = time.perf_counter()
-        response = await http.post(
-            "/chat/messages", json={"id": f"m{number}", "text": text}, headers={"cookie": cookie}
-        )
-        load.latencies.append(time.perf_counter() - started)
-        if response.status_code != 200:
-            load.errors += 1
-    load.conversations += 1
-
-
 async def drive(
     urls: list[str],
     concurrency: int,
@@ -109,7 +90,6 @@ async def drive(
     seconds: float,
     *,
     risky_every: int = 0,
-    script: list[str] = SMS_SCRIPT,
 ) -> Load:
     """`concurrency` parents at a time, new ones as others finish, until either bound.
 
@@ -121,17 +101,16 @@ async def drive(
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     clients = [httpx.AsyncClient(base_url=u, timeout=30, limits=limits) for u in urls]
     counter = 0
-    talk = sms_conversation if script is SMS_SCRIPT else chat_conversation
 
     async def worker() -> None:
         nonlocal counter
         while len(load.latencies) < messages and time.perf_counter() < deadline:
             counter += 1
-            lines = list(script)
+            lines = list(SMS_SCRIPT)
             if risky_every and counter % risky_every == 0:
                 lines[RISKY_STEP] = RISKY
                 load.risky += 1
-            await talk(clients[counter % len(clients)], load, lines)
+            await sms_conversation(clients[counter % len(clients)], load, lines)
 
     await asyncio.gather(*(worker() for _ in range(concurrency)))
     load.elapsed = time.perf_counter() - started

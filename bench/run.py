@@ -123,10 +123,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=3000)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--conversations", type=int, default=10_000)
-    parser.add_argument("--enquiries", type=int, default=1_000_000)
-    parser.add_argument("--open", type=int, default=10_000, help="open callbacks to seed")
+    parser.add_argument(
+        "--enquiries", type=int, help="enquiries to seed (queue: 1,000,000; digest: 2 × --open)"
+    )
+    parser.add_argument(
+        "--open", type=int, help="open callbacks to seed (queue: 10,000; digest: 100,000)"
+    )
     parser.add_argument("--requests", type=int, default=300)
     args = parser.parse_args(argv)
+    if args.open is None:
+        args.open = 100_000 if args.what == "digest" else 10_000
+    if args.enquiries is None:
+        args.enquiries = 2 * args.open if args.what == "digest" else 1_000_000
+    if args.enquiries < args.open:
+        parser.error("--enquiries must be at least --open (each open callback is an enquiry)")
     print(machine())
     if args.what == "queue":
         from bench.queue import bench_queue as runner

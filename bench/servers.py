@@ -86,11 +86,10 @@ class Server:
         self.process: subprocess.Popen[bytes] | None = None
 
     @classmethod
-    def helpline(cls, database_url: str, *, scheduler: bool = False) -> Server:
+    def helpline(cls, database_url: str) -> Server:
         """`helpline serve` (one uvicorn worker), Twilio on, the fixed bench keys."""
         port = free_port()
-        command = [sys.executable, "-m", "bot.cli", "serve"]
-        command += [] if scheduler else ["--no-scheduler"]
+        command = [sys.executable, "-m", "bot.cli", "serve", "--no-scheduler"]
         command += ["--host", "127.0.0.1", "--port", str(port)]
         return cls(command, port, helpline_env(database_url))
 

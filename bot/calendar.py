@@ -9,12 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
 NATIONS = frozenset({"ENG", "WLS", "SCT", "NIR"})
 _MAX_GAP_DAYS = 366  # a longer run of closed days means the configuration can never open
+D = TypeVar("D", bound=date)
+
+
+def years_before(when: D, years: int = 1) -> D:
+    """The same date (or instant) `years` years earlier; 29 February becomes 28 February."""
+    try:
+        return when.replace(year=when.year - years)
+    except ValueError:
+        return when.replace(year=when.year - years, day=28)
 
 
 def _aware(at: datetime) -> datetime:

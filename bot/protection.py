@@ -63,8 +63,9 @@ def _error(message: str) -> Exception:
 
 
 def phone_hashes(number: str) -> set[str]:
-    """The look-up hashes a phone number may be stored under (SMS/voice, WhatsApp)."""
-    return {lookup_hash(number), lookup_hash(f"whatsapp:{number}")}
+    """The look-up hash a phone number is stored under (SMS, voice and WhatsApp alike: the
+    channels strip WhatsApp's ``whatsapp:`` prefix before hashing the address)."""
+    return {lookup_hash(number)}
 
 
 async def find_person(

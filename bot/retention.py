@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.calendar import years_before
 from bot.config import Settings, SettingsError
 from bot.records import forget
 from flows.engine import DONE
@@ -64,44 +65,48 @@ class RetentionPolicy:
         return cls(**values)
 
 
-def years_before(now: datetime, years: int) -> datetime:
-    try:
-        return now.replace(year=now.year - years)
-    except ValueError:  # 29 February
-        return now.replace(year=now.year - years, day=28)
+SCRUB_BATCH = 500  # enquiries per statement: well under SQLite's and asyncpg's parameter limits
 
 
-async def _scrub_enquiry(session: AsyncSession, enquiry: Enquiry, now: datetime) -> None:
-    """Keep what the annual report counts; drop the words, numbers and answers."""
-    enquiry.description = None
-    enquiry.callback_phone = None
-    enquiry.child_age = None
-    enquiry.best_time = None
-    enquiry.answers = {}
-    enquiry.contact_id = None
-    enquiry.anonymised_at = now
-    eid = enquiry.id
-    for model in (TranscriptLine, CaseNote, Recording, OutboxMessage, Conversation, VoiceCall):
-        await session.execute(delete(model).where(model.enquiry_id == eid))
-    await session.execute(update(CaseAction).where(CaseAction.enquiry_id == eid).values(note=None))
-    await session.execute(
-        update(SurveyResponse).where(SurveyResponse.enquiry_id == eid).values(helped=None)
-    )
-    await session.execute(
-        update(RiskMatch).where(RiskMatch.enquiry_id == eid).values(contact_id=None)
-    )
-    await session.execute(
-        update(Callback).where(Callback.enquiry_id == eid).values(preferred_time=None)
-    )
-    attempts = select(Callback.id).where(Callback.enquiry_id == eid).scalar_subquery()
-    await session.execute(
-        update(CallAttempt).where(CallAttempt.callback_id.in_(attempts)).values(note=None)
-    )
+async def _scrub_enquiries(session: AsyncSession, ids: list[int], now: datetime) -> None:
+    """Keep what the annual report counts; drop the words, numbers and answers (in batches)."""
+    for first in range(0, len(ids), SCRUB_BATCH):
+        batch = ids[first : first + SCRUB_BATCH]
+        await session.execute(
+            update(Enquiry)
+            .where(Enquiry.id.in_(batch))
+            .values(
+                description=None,
+                callback_phone=None,
+                callback_phone_hash=None,
+                child_age=None,
+                best_time=None,
+                answers={},
+                contact_id=None,
+                anonymised_at=now,
+            )
+        )
+        for model in (TranscriptLine, CaseNote, Recording, OutboxMessage, Conversation, VoiceCall):
+            await session.execute(delete(model).where(model.enquiry_id.in_(batch)))
+        await session.execute(
+            update(CaseAction).where(CaseAction.enquiry_id.in_(batch)).values(note=None)
+        )
+        await session.execute(
+            update(SurveyResponse).where(SurveyResponse.enquiry_id.in_(batch)).values(helped=None)
+        )
+        await session.execute(
+            update(RiskMatch).where(RiskMatch.enquiry_id.in_(batch)).values(contact_id=None)
+        )
+        await session.execute(
+            update(Callback).where(Callback.enquiry_id.in_(batch)).values(preferred_time=None)
+        )
+        callbacks = select(Callback.id).where(Callback.enquiry_id.in_(batch))
+        await session.execute(
+            update(CallAttempt).where(CallAttempt.callback_id.in_(callbacks)).values(note=None)
+        )
 
 
-async def _forget_unfinished(
-    services: Services, session: AsyncSession, policy: RetentionPolicy, now: datetime
-) -> int:
+async def _forget_unfinished(session: AsyncSession, policy: RetentionPolicy, now: datetime) -> int:
     """Drafts nobody finished; an urgent one (a child may be at risk) waits for the long period."""
     cutoff = now - timedelta(days=policy.unfinished_days)
     urgent_cutoff = years_before(now, policy.closed_years)
@@ -130,7 +135,7 @@ async def apply_retention(
     unfinished = now - timedelta(days=policy.unfinished_days)
     done: dict[str, Any] = {}
     async with services.sessions() as session:
-        done["conversations"] = await _forget_unfinished(services, session, policy, now)
+        done["conversations"] = await _forget_unfinished(session, policy, now)
         live = select(Conversation.contact_id)
         result = await session.execute(
             delete(TranscriptLine).where(
@@ -164,18 +169,16 @@ async def apply_retention(
         )
         done["outbox messages"] = result.rowcount  # type: ignore[attr-defined]
         closed = await session.scalars(
-            select(Enquiry).where(
+            select(Enquiry.id).where(
                 Enquiry.status == "closed",
                 Enquiry.closed_at < years_before(now, policy.closed_years),
                 Enquiry.legal_hold.is_(False),
                 Enquiry.anonymised_at.is_(None),
             )
         )
-        done["enquiries anonymised"] = 0
-        for enquiry in list(closed):
-            await _scrub_enquiry(session, enquiry, now)
-            done["enquiries anonymised"] += 1
-        await session.flush()
+        ids = list(closed)
+        await _scrub_enquiries(session, ids, now)
+        done["enquiries anonymised"] = len(ids)
         orphans = await session.scalars(
             select(Contact).where(
                 Contact.last_seen_at < unfinished,

@@ -143,11 +143,21 @@ async def db_url(
         shutil.copy(sqlite_template, path)
         yield f"sqlite+aiosqlite:///{path}"
         return
-    url = request.getfixturevalue("postgres_url")
+    yield await _emptied(request.getfixturevalue("postgres_url"))
+
+
+async def _emptied(url: str | None) -> str:
+    """The session's PostgreSQL database with every table emptied (skip when there is none)."""
     if url is None:
         pytest.skip("PostgreSQL not running here (CI requires it)")
     await _truncate(url)
-    yield url
+    return url
+
+
+@pytest.fixture
+async def postgres(postgres_url: str | None) -> str:
+    """For tests that only make sense on PostgreSQL: its URL, every table emptied."""
+    return await _emptied(postgres_url)
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ from bot.services import Services
 __all__ = ["Period", "Report", "build_report", "report_page"]
 
 
-async def report_page(services: Services, start: date, end: date, *, page: bool = False) -> str:
-    """The report for local dates `start`..`end` as HTML: a <section> fragment for the
-    dashboard's layout, or (page=True) a whole document. Raises ValueError if start > end."""
+async def report_page(services: Services, start: date, end: date) -> str:
+    """The report for local dates `start`..`end` as a <section> fragment for the dashboard's
+    layout (the CLI renders whole documents). Raises ValueError if start > end."""
     period = Period(start, end, services.settings.timezone)
-    return html(await build_report(services, period), services.settings.service_name, page=page)
+    return html(await build_report(services, period), services.settings.service_name, page=False)

@@ -9,19 +9,23 @@ the groups below reproduce the seed's own 2010-11 totals: NCI 654 cases (Attenda
 Bullying, Bullying – Racial, Choice Advice, Exclusions FT and P, School Policy) and NCI 3807 ≈ 3811
 actions (NCI, Bullying, Exclusions, Choice Advice); SEN actions 4313 ≈ the SEN action count 4311.
 Everything else (information requests, home education, the service's own business) is "other".
-All lists can be replaced in the TOML file's ``[reports]`` table (keys of the same names).
+
+The case and action lists themselves are the dashboard's (``settings.case_categories`` /
+``settings.action_categories``), so officers and the report use one list. Only the SEN / NCI
+groups and the topic fallback can be replaced, in the TOML file's ``[reports]`` table
+(``sen_cases``, ``nci_cases``, ``sen_actions``, ``nci_actions``, ``topics``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from bot.config import ACTION_CATEGORIES, CASE_CATEGORIES
+from bot.config import ACTION_CATEGORIES, CASE_CATEGORIES, Settings
 
-# One list each, shared with the dashboard (bot.config): the seed's annual-report categories.
+# The SEN / NCI groups of the seed's annual-report categories (the lists are bot.config's).
 SEN_CASES = ("SEN", "SEN Provision/Funding", "Mediation")
 NCI_CASES = (
     "Attendance",
@@ -70,9 +74,12 @@ def key(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "", name.casefold())
 
 
+GROUPS = ("sen_cases", "nci_cases", "sen_actions", "nci_actions")
+
+
 @dataclass(frozen=True)
 class Categories:
-    """The category lists a report uses (defaults above, or the TOML ``[reports]`` table)."""
+    """The category lists a report uses: the dashboard's lists, the groups and topic fallback."""
 
     cases: tuple[str, ...] = CASE_CATEGORIES
     actions: tuple[str, ...] = ACTION_CATEGORIES
@@ -80,13 +87,23 @@ class Categories:
     nci_cases: tuple[str, ...] = NCI_CASES
     sen_actions: tuple[str, ...] = SEN_ACTIONS
     nci_actions: tuple[str, ...] = NCI_ACTIONS
+    topics: Mapping[str, str] = field(default_factory=lambda: dict(TOPIC_CATEGORY))
 
     @classmethod
-    def from_extra(cls, extra: Mapping[str, Any]) -> Categories:
-        table = extra.get("reports", {})
-        names = ("cases", "actions", "sen_cases", "nci_cases", "sen_actions", "nci_actions")
-        given = {n: tuple(str(v) for v in table[n]) for n in names if n in table}
-        return cls(**given)
+    def from_settings(cls, settings: Settings) -> Categories:
+        """The dashboard's case and action lists; groups and topics from ``[reports]``."""
+        table: Mapping[str, Any] = settings.extra.get("reports", {})
+        given: dict[str, Any] = {n: tuple(str(v) for v in table[n]) for n in GROUPS if n in table}
+        if "topics" in table:
+            given["topics"] = {
+                **TOPIC_CATEGORY,
+                **{str(k): str(v) for k, v in table["topics"].items()},
+            }
+        return cls(cases=settings.case_categories, actions=settings.action_categories, **given)
+
+    def topic_case(self, topic: str | None) -> str | None:
+        """The case category an enquiry's bot topic falls back to (None for an unknown topic)."""
+        return self.topics.get(topic or "")
 
     def case_name(self, raw: str | None) -> str:
         return _canonical(raw, self.cases)

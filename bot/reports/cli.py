@@ -58,7 +58,7 @@ async def import_file(services: Services, args: argparse.Namespace) -> int:
         data = await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         raise CommandError(f"cannot read {path}: {exc.strerror}") from None
-    names = Categories.from_extra(services.settings.extra)
+    names = Categories.from_settings(services.settings)
     try:
         count = await import_history(
             services.sessions, data, names, services.now(), progress_bar(sys.stderr)

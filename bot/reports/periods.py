@@ -12,8 +12,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, literal
+from sqlalchemy import ColumnElement, and_, case, literal
 from sqlalchemy.orm import QueryableAttribute
+
+from bot.calendar import years_before
 
 
 def parse_day(value: str, flag: str) -> date:
@@ -22,14 +24,6 @@ def parse_day(value: str, flag: str) -> date:
         return date.fromisoformat(value.strip())
     except ValueError:
         raise ValueError(f"{flag} {value!r} is not a date such as 2026-09-01") from None
-
-
-def a_year_earlier(day: date) -> date:
-    """The same date a year before (29 February becomes 28 February)."""
-    try:
-        return day.replace(year=day.year - 1)
-    except ValueError:
-        return day.replace(year=day.year - 1, day=28)
 
 
 @dataclass(frozen=True)
@@ -61,8 +55,12 @@ class Period:
         """The first instant after the period (exclusive bound)."""
         return self.midnight(self.end + timedelta(days=1))
 
+    def covers(self, column: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[bool]:
+        """SQL: the stored UTC time `column` falls within the period."""
+        return and_(column >= self.since, column < self.until)
+
     def a_year_earlier(self) -> Period:
-        return Period(a_year_earlier(self.start), a_year_earlier(self.end), self.timezone)
+        return Period(years_before(self.start), years_before(self.end), self.timezone)
 
     @property
     def label(self) -> str:

@@ -13,13 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.reports.categories import TOPIC_CATEGORY, Categories, heard_from_name
+from bot.reports.categories import Categories, heard_from_name
 from bot.reports.periods import Period
 from storage.models import Callback, CaseAction, Enquiry, HistoricalCase
-
-
-def _received_in(period: Period) -> ColumnElement[bool]:
-    return and_(Enquiry.received_at >= period.since, Enquiry.received_at < period.until)
 
 
 def _history_in(period: Period) -> ColumnElement[bool]:
@@ -49,11 +45,11 @@ async def case_counts(session: AsyncSession, period: Period, names: Categories) 
     counts: Counter[str] = Counter()
     rows = await session.execute(
         select(Enquiry.category, Enquiry.topic, func.count())
-        .where(_received_in(period))
+        .where(period.covers(Enquiry.received_at))
         .group_by(Enquiry.category, Enquiry.topic)
     )
     for category, topic, count in rows:
-        raw = category if category and category.strip() else TOPIC_CATEGORY.get(topic or "")
+        raw = category if category and category.strip() else names.topic_case(topic)
         counts[names.case_name(raw)] += count
     history = await session.execute(
         select(HistoricalCase.category, func.count())
@@ -70,7 +66,7 @@ async def action_counts(session: AsyncSession, period: Period, names: Categories
     counts: Counter[str] = Counter()
     rows = await session.execute(
         select(CaseAction.category, func.count())
-        .where(CaseAction.at >= period.since, CaseAction.at < period.until)
+        .where(period.covers(CaseAction.at))
         .group_by(CaseAction.category)
     )
     for category, count in rows:
@@ -89,7 +85,7 @@ async def heard_counts(session: AsyncSession, period: Period) -> Counter[str]:
     """How callers heard about the service, from the intake's answer and imported history."""
     counts: Counter[str] = Counter()
     for column, where in (
-        (Enquiry.heard_from, _received_in(period)),
+        (Enquiry.heard_from, period.covers(Enquiry.received_at)),
         (HistoricalCase.heard_from, _history_in(period)),
     ):
         rows = await session.execute(select(column, func.count()).where(where).group_by(column))
@@ -104,7 +100,7 @@ async def contact_profile(session: AsyncSession, breakdown: Breakdown) -> None:
     A contact came out of hours when its clock started later than it arrived: the clock starts
     at once while the office is open (bot.calendar.WorkingClock.next_opening).
     """
-    where = _received_in(breakdown.period)
+    where = breakdown.period.covers(Enquiry.received_at)
     for column, target in (
         (Enquiry.channel, breakdown.channels),
         (Enquiry.language, breakdown.languages),

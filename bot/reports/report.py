@@ -35,7 +35,7 @@ class Report:
 
 async def build_report(services: Services, period: Period) -> Report:
     """Query the store for everything the tables and charts show (read only)."""
-    names = Categories.from_extra(services.settings.extra)
+    names = Categories.from_settings(services.settings)
     earlier = period.a_year_earlier()
     now = services.now()
     async with services.sessions() as session:

@@ -79,10 +79,6 @@ class Satisfaction:
         return self.satisfied / self.responses if self.responses else None
 
 
-def _received_in(period: Period) -> ColumnElement[bool]:
-    return and_(Enquiry.received_at >= period.since, Enquiry.received_at < period.until)
-
-
 async def response_shares(
     session: AsyncSession, period: Period, buckets: list[tuple[str, date]], now: datetime
 ) -> list[ResponseShare]:
@@ -99,7 +95,7 @@ async def response_shares(
         )
         .select_from(Enquiry)
         .join(Callback, Callback.enquiry_id == Enquiry.id)
-        .where(_received_in(period))
+        .where(period.covers(Enquiry.received_at))
         .subquery()
     )
     rows = await session.execute(
@@ -164,7 +160,7 @@ async def response_times(
     session: AsyncSession, period: Period, clock: WorkingClock
 ) -> ResponseTimes:
     """Median and 90th percentile working time from receipt to the first attempt."""
-    where = and_(_received_in(period), Callback.first_attempt_at.is_not(None))
+    where = and_(period.covers(Enquiry.received_at), Callback.first_attempt_at.is_not(None))
     joined = select(Enquiry.id).join(Callback, Callback.enquiry_id == Enquiry.id).where(where)
     count, last = (
         await session.execute(
@@ -231,7 +227,7 @@ async def hour_of_week(session: AsyncSession, period: Period) -> list[list[int]]
             utc_weekday(name, Enquiry.received_at).label("dow"),
             utc_hour(name, Enquiry.received_at).label("hour"),
         )
-        .where(_received_in(period))
+        .where(period.covers(Enquiry.received_at))
         .subquery()
     )
     grid = [[0] * 24 for _ in range(7)]

@@ -11,7 +11,7 @@ import pytest
 
 from bot.app import create_app
 from bot.services import Services
-from tests.bot.test_router import ANSWERS
+from tests.parent import ANSWERS
 
 NAME = "Jamie Kowalski"
 SECRETS = (

@@ -27,10 +27,10 @@ from tests.bot.queue_helpers import (
     receive,
     services_with,
 )
-from tests.bot.test_router import Parent
 from tests.conftest import FakeClock, london
 from tests.fakes.server import LiveServer
 from tests.fakes.telegram_api import FakeTelegram
+from tests.parent import Parent
 
 
 class Inbox:

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, text
 
 from bot.cli import CommandError, main
-from bot.protection import erase, export
+from bot.protection import erase, export, find_person
 from bot.services import Services
 from storage.crypto import lookup_hash
 from storage.models import (
@@ -25,11 +25,11 @@ from storage.models import (
     Recording,
     SurveyResponse,
 )
-from tests.bot.test_router import ANSWERS, Parent
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_LOOKUP_KEY
+from tests.parent import STEP_ANSWERS, Parent
 
 PHONE = "+447700900123"
-DESCRIPTION = ANSWERS[6]
+DESCRIPTION = STEP_ANSWERS["description"]
 NOTE = "Spoke to mum about the EHC plan for Jamie"
 
 
@@ -38,11 +38,7 @@ async def a_whole_case(
 ) -> Enquiry:
     """A parent by SMS with every kind of record: notes, actions, survey, recording, risk."""
     parent = Parent(services, channel="sms", address=address)
-    answers = list(ANSWERS)
-    answers[6], answers[7] = description, address
-    await parent.say("hello")
-    for answer in [*answers, "1"]:
-        await parent.say(answer)
+    await parent.complete(description=description, phone=address)
     await parent.say("I worry he will kill himself")
     now = services.now()
     async with services.sessions.begin() as session:
@@ -215,3 +211,12 @@ def test_the_commands_from_the_shell(
     assert main(["purge", "--dry-run"]) == 0
     assert "would remove 0 inbox messages" in capsys.readouterr().out
     assert main(["keys", "rotate"]) == 0
+
+
+async def test_a_whatsapp_parent_is_found_by_their_number(services: Services) -> None:
+    """WhatsApp contacts are stored under the bare number (sms.py strips ``whatsapp:``)."""
+    parent = Parent(services, channel="whatsapp", address="+447700900444")
+    await parent.complete(phone="07700 900555")
+    async with services.sessions() as session:
+        person = await find_person(session, phone="+447700900444")
+    assert len(person.contact_ids) == 1 and len(person.enquiry_ids) == 1

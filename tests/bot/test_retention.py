@@ -7,8 +7,9 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from bot import retention
 from bot.config import Settings, SettingsError
 from bot.retention import RetentionPolicy, apply_retention
 from bot.services import Services, build_services
@@ -25,8 +26,8 @@ from storage.models import (
     SurveyResponse,
     TranscriptLine,
 )
-from tests.bot.test_router import ANSWERS, Parent
 from tests.conftest import FakeClock, london
+from tests.parent import ANSWERS, Parent, count
 
 RETENTION = {"closed_years": 1, "unfinished_days": 30, "inbox_days": 30, "outbox_days": 90}
 
@@ -36,12 +37,6 @@ async def year(settings: Settings, clock: FakeClock) -> AsyncIterator[Services]:
     built = build_services(replace(settings, extra={"retention": RETENTION}), now=clock)
     yield built
     await built.close()
-
-
-async def count(services: Services, model: type, *where: object) -> int:
-    async with services.sessions() as session:
-        statement = select(func.count()).select_from(model).where(*where)  # type: ignore[arg-type]
-        return int(await session.scalar(statement) or 0)
 
 
 async def close(services: Services, reference: str, *, hold: bool = False) -> None:
@@ -171,3 +166,20 @@ async def test_a_dry_run_changes_nothing(year: Services, clock: FakeClock) -> No
 def test_bad_retention_settings_are_named(table: dict[str, object], message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         RetentionPolicy.from_settings(Settings(extra={"retention": table}))
+
+
+async def test_closed_enquiries_are_anonymised_across_batches(
+    year: Services, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(retention, "SCRUB_BATCH", 2)
+    parents = [Parent(year, channel="sms", address=f"+44770090033{n}") for n in range(3)]
+    for parent in parents:
+        await parent.complete()
+        await close(year, await reference_of(year, parent.address))
+    clock.advance(days=800)
+    done = await apply_retention(year, clock())
+    assert done["enquiries anonymised"] == 3
+    assert await count(year, Enquiry, Enquiry.anonymised_at.is_(None)) == 0
+    assert await count(year, Enquiry, Enquiry.callback_phone_hash.is_not(None)) == 0
+    assert await count(year, Enquiry, Enquiry.contact_id.is_not(None)) == 0
+    assert await count(year, Conversation) == 0

@@ -7,8 +7,8 @@ from sqlalchemy import func, select
 from bot.scheduler import retention_job, schedule
 from bot.services import Services
 from storage.models import Conversation
-from tests.bot.test_router import Parent
 from tests.conftest import FakeClock
+from tests.parent import Parent
 
 
 async def test_retention_is_a_nightly_job(services: Services) -> None:

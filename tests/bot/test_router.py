@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from bot.callbacks import REFERENCE_ALPHABET, open_queue
 from bot.idle import expire_idle
-from bot.router import Inbound, Router
+from bot.router import Inbound
 from bot.services import Services
 from flows.engine import Reply
 from storage.models import (
@@ -24,56 +24,7 @@ from storage.models import (
     TranscriptLine,
 )
 from tests.conftest import FakeClock, london
-
-ANSWERS = [
-    "yes",
-    "1",
-    "2",
-    "2",
-    "Year 4",
-    "2",
-    "The school says they cannot meet his needs.",
-    "07700 900123",
-    "1",
-    "yes",
-    "no",
-    "1",
-    "5",
-]
-
-
-class Parent:
-    """One parent on one channel: every message gets a fresh provider id."""
-
-    def __init__(self, services: Services, channel: str = "console", address: str | None = None):
-        self.router: Router = services.router
-        self.services = services
-        self.channel = channel
-        self.address = address or uuid.uuid4().hex
-
-    def inbound(self, text: str, provider_id: str | None = None) -> Inbound:
-        return Inbound(
-            channel=self.channel,
-            address=self.address,
-            provider_id=provider_id or uuid.uuid4().hex,
-            text=text,
-            received_at=self.services.now(),
-        )
-
-    async def say(self, text: str) -> list[Reply]:
-        return await self.router.deliver(self.inbound(text))
-
-    async def complete(self) -> list[Reply]:
-        await self.say("hello")
-        replies: list[Reply] = []
-        for text in [*ANSWERS, "1"]:
-            replies = await self.say(text)
-        return replies
-
-
-async def count(services: Services, model: type) -> int:
-    async with services.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+from tests.parent import ANSWERS, Parent, count
 
 
 async def test_a_whole_intake_makes_one_enquiry_and_callback(services: Services) -> None:

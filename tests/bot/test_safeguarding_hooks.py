@@ -9,8 +9,8 @@ from bot.idle import expire_idle, held_for_staff
 from bot.services import Services
 from flows.engine import DONE
 from storage.models import Callback, Conversation, Enquiry, OutboxMessage, RiskMatch
-from tests.bot.test_router import ANSWERS, Parent
 from tests.conftest import FakeClock, london
+from tests.parent import ANSWERS, Parent
 
 # (message, list language, category) in several of the shipped languages.
 RISKS = [

@@ -5,31 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import asyncpg
 import pytest
 
-from bot.config import Settings
 from bot.scheduler import FileLeadership, PostgresLeadership, SchedulerRunner, schedule
 from bot.services import Services
 from bot.sla import sweep
 from tests.bot.queue_helpers import add_staff, outbox_rows, receive, services_with
-from tests.conftest import TEST_ENCRYPTION_KEY, TEST_LOOKUP_KEY, FakeClock, _truncate, london
+from tests.conftest import FakeClock, london, test_settings
 
 
 @pytest.fixture
-async def pg(postgres_url: str | None, clock: FakeClock) -> AsyncIterator[list[Services]]:
-    if postgres_url is None:
-        pytest.skip("PostgreSQL not running here (CI requires it)")
-    await _truncate(postgres_url)
-    settings = replace(
-        Settings(),
-        database_url=postgres_url,
-        languages=("en",),
-        encryption_keys=(TEST_ENCRYPTION_KEY,),
-        lookup_key=TEST_LOOKUP_KEY,
-    )
+async def pg(postgres: str, clock: FakeClock) -> AsyncIterator[list[Services]]:
+    settings = test_settings(postgres)
     both = [services_with(settings, clock), services_with(settings, clock)]
     yield both
     for services in both:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from storage.crypto import lookup_hash
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Callback, Contact, Enquiry, InboxMessage, OutboxMessage, TranscriptLine
-from tests.bot.test_router import ANSWERS
+from tests.parent import ANSWERS
 
 ROOT = Path(__file__).resolve().parents[2]
 RISKY = "he hits my son and I am scared he will kill him"

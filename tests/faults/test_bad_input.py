@@ -22,8 +22,8 @@ from bot.app import create_app
 from bot.limits import BodyLimit
 from bot.services import Services
 from storage.models import Enquiry, InboxMessage, OutboxMessage, TranscriptLine
-from tests.bot.test_router import ANSWERS
 from tests.fakes.server import LiveServer
+from tests.parent import ANSWERS
 
 ODD_TEXTS = [
     "'; DROP TABLE enquiry; --",

@@ -18,14 +18,9 @@ from tests.faults.serve import ChatParent, HelplineProcess, check_invariants
 
 
 @pytest.fixture
-async def proxied(postgres_url: str | None) -> AsyncIterator[tuple[str, CuttableProxy]]:
-    """The test database (truncated), reached through a cuttable proxy on loopback."""
-    if postgres_url is None:
-        pytest.skip("PostgreSQL not running here (CI requires it)")
-    from tests.conftest import _truncate
-
-    await _truncate(postgres_url)
-    url = make_url(postgres_url)
+async def proxied(postgres: str) -> AsyncIterator[tuple[str, CuttableProxy]]:
+    """The test database (emptied), reached through a cuttable proxy on loopback."""
+    url = make_url(postgres)
     proxy = CuttableProxy(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()
     through = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
@@ -34,7 +29,7 @@ async def proxied(postgres_url: str | None) -> AsyncIterator[tuple[str, Cuttable
 
 
 async def test_database_away_means_503_then_recovery_with_nothing_lost(
-    proxied: tuple[str, CuttableProxy], postgres_url: str, tmp_path: Path
+    proxied: tuple[str, CuttableProxy], postgres: str, tmp_path: Path
 ) -> None:
     through, proxy = proxied
     server = HelplineProcess(through, tmp_path)
@@ -64,4 +59,4 @@ async def test_database_away_means_503_then_recovery_with_nothing_lost(
     assert sum(p.refused for p in parents) > 0, "the parents did meet the outage"
     log = server.log.read_text()
     assert " 500 " not in log and "Traceback" not in log
-    await check_invariants(postgres_url, parents)
+    await check_invariants(postgres, parents)

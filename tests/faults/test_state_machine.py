@@ -34,8 +34,8 @@ from bot.services import Services, build_services
 from storage import outbox
 from storage.db import make_engine
 from storage.models import Base, Callback, Contact, Enquiry, InboxMessage, TranscriptLine
-from tests.bot.test_router import ANSWERS
 from tests.conftest import FakeClock, london, test_settings
+from tests.parent import ANSWERS
 
 ADDRESSES = ("parent-a", "parent-b")
 RISKY = "I think he will kill himself"

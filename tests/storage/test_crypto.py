@@ -18,8 +18,8 @@ from bot.services import Services, build_services
 from storage import crypto
 from storage.db import downgrade, upgrade
 from storage.models import Contact, Enquiry, InboxMessage, TranscriptLine
-from tests.bot.test_router import ANSWERS, Parent
 from tests.conftest import FakeClock, in_thread
+from tests.parent import ANSWERS, Parent
 
 PHONE = "+447700900123"
 DESCRIPTION = ANSWERS[6]

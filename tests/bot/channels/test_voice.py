@@ -12,7 +12,7 @@ import httpx
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from bot.app import create_app
 from bot.callbacks import open_queue
@@ -23,7 +23,7 @@ from bot.i18n import LANGUAGE_NAMES, Catalogs
 from bot.services import Services, build_services
 from flows.voice_prompts import PROMPTS
 from storage.models import Enquiry, InboxMessage, Recording, VoiceCall
-from tests.conftest import TEST_ENCRYPTION_KEY, TEST_LOOKUP_KEY, FakeClock, london
+from tests.conftest import FakeClock, london, test_settings
 from tests.fakes.server import LiveServer
 from tests.fakes.twilio_api import (
     DEFAULT_ACCOUNT_SID,
@@ -33,6 +33,7 @@ from tests.fakes.twilio_api import (
     signed_post_headers,
     voice_form,
 )
+from tests.parent import count
 
 PUBLIC = "https://helpline.example.org"
 LINE = "+441234567890"
@@ -42,15 +43,11 @@ WELSH_NOTICE = "Croeso i {service}. Mae ein cyngor yn rhad ac am ddim."
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return replace(
-        Settings(),
-        database_url=db_url,
+    return test_settings(
+        db_url,
         public_url=PUBLIC,
-        languages=("en",),
         twilio_account_sid=DEFAULT_ACCOUNT_SID,
         twilio_auth_token=DEFAULT_AUTH_TOKEN,
-        encryption_keys=(TEST_ENCRYPTION_KEY,),
-        lookup_key=TEST_LOOKUP_KEY,
     )
 
 
@@ -135,11 +132,6 @@ def gather_of(element: ET.Element) -> ET.Element:
     gather = element.find("Gather")
     assert gather is not None, ET.tostring(element)
     return gather
-
-
-async def count(services: Services, model: type) -> int:
-    async with services.sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def enquiries(services: Services) -> list[Enquiry]:

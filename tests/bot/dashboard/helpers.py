@@ -8,10 +8,9 @@ import uuid
 import httpx
 
 from bot.passwords import hash_password
-from bot.router import Inbound
 from bot.services import Services
 from storage.models import Enquiry, Staff
-from tests.bot.test_router import ANSWERS
+from tests.parent import Parent
 
 PASSWORD = "correct horse battery staple"
 
@@ -42,13 +41,8 @@ async def enquire(
 ) -> Enquiry:
     """A parent completes the intake through the router, as on a real channel."""
     address = str(uuid.uuid4().int % 10**9)
-    answers = list(ANSWERS)
-    answers[6] = description
-    answers[9] = "yes" if voicemail_ok else "no"
-    for text in ["hello", *answers, "1"]:
-        await services.router.deliver(
-            Inbound(channel, address, uuid.uuid4().hex, text, services.now(), language)
-        )
+    parent = Parent(services, channel, address, language)
+    await parent.complete(description=description, voicemail_ok="yes" if voicemail_ok else "no")
     async with services.sessions() as session:
         from sqlalchemy import select
 
