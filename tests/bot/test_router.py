@@ -365,3 +365,14 @@ async def test_two_workers_take_a_new_contacts_first_messages_at_once(
     finally:
         for worker in workers:
             await worker.close()
+
+
+async def test_a_redelivery_replays_the_replies_with_the_language(services: Services) -> None:
+    """deliver_message answers a redelivered message as the first time, language included."""
+    parent = Parent(services, channel="webchat", address="redelivered-token-0123456789")
+    message = parent.inbound("hello")
+    first = await services.router.deliver_message(message)
+    assert first.replies and first.language == "en"
+    again = await services.router.deliver_message(message)
+    assert again == first
+    assert await count(services, InboxMessage) == 1
