@@ -15,11 +15,11 @@ from bot.services import Services
 class Messaging:
     """Telegram and Twilio webhooks, and the background task that empties their outbox rows."""
 
-    def __init__(self, services: Services, dispatcher: Dispatcher | None = None) -> None:
+    def __init__(self, services: Services) -> None:
         self.services = services
         settings = services.settings
         self.telegram = telegram.TelegramLink(settings) if settings.telegram_enabled else None
-        self.dispatcher = dispatcher or build(services, self.telegram)
+        self.dispatcher: Dispatcher = build(services, self.telegram)
         self._task: asyncio.Task[None] | None = None
 
     def routes(self) -> list[BaseRoute]:

@@ -107,13 +107,12 @@ def transcribe(
             )
         )
     for reply in replies:
-        lines = [reply.text, *(f"{n}. {c}" for n, c in enumerate(reply.choices, 1))]
         session.add(
             TranscriptLine(
                 contact_id=contact.id,
                 enquiry_id=enquiry_id,
                 direction="out",
-                text="\n".join(lines),
+                text=reply.numbered(),
                 at=now,
             )
         )

@@ -119,19 +119,19 @@ class Router:
         return (await self.deliver_message(message)).replies
 
     async def deliver_message(self, message: Inbound) -> Processed:
-        """`deliver`, also giving the contact's language (None for a redelivery or a forgotten
-        contact), so a channel that renders by language needs no second read."""
+        """`deliver`, also giving the contact's language (None for a forgotten contact), so a
+        channel that renders by language needs no second read."""
+        key = (message.channel, message.address)
         inbox_id = await self.record(message)
         if inbox_id is None:
+            # A redelivery: processing replays what the first delivery replied (or, when that
+            # one failed before answering, processes it now, once).
             async with self.sessions() as session:
                 row = await inbox.find_inbound(session, message.channel, message.provider_id)
-                if row is not None and row.processed_at is None:
-                    # Recorded, then the process failed before answering: do it now, once.
-                    inbox_id = row.id
-                items = (row.replies or {}).get("items", []) if row else []
-            if inbox_id is None:
-                return Processed([Reply.from_dict(item) for item in items], None)
-        return await self.process_message(inbox_id)
+            if row is None:
+                return Processed([], None)
+            inbox_id, key = row.id, (row.channel, row.address)
+        return await self.process_message(inbox_id, key=key)
 
     async def record(self, message: Inbound) -> int | None:
         """Commit the delivery to the inbox; only after this may the provider get its 2xx."""

@@ -9,13 +9,26 @@ purpose: callers run it via ``asyncio.to_thread`` and avoid aiohttp session life
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.requests import Request
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
+from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
+from bot.config import Settings
+
 DEFAULT_BASE_URL = "https://api.twilio.com"
+
+
+def is_twilio_url(url: str) -> bool:
+    """True for an ``https://`` URL on twilio.com or one of its subdomains."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and (host == "twilio.com" or host.endswith(".twilio.com"))
 
 
 def rebase_twilio_url(url: str, base_url: str) -> str:
@@ -24,14 +37,30 @@ def rebase_twilio_url(url: str, base_url: str) -> str:
     URLs on other hosts are returned unchanged so we never leak credentials elsewhere
     by accident. Path and query are preserved; ``base_url`` may carry a path prefix.
     """
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if parts.scheme != "https" or not (host == "twilio.com" or host.endswith(".twilio.com")):
+    if not is_twilio_url(url):
         return url
+    parts = urlsplit(url)
     rebased = base_url.rstrip("/") + parts.path
     if parts.query:
         rebased += "?" + parts.query
     return rebased
+
+
+def signed_by_twilio(request: Request, params: Mapping[str, Any], settings: Settings) -> bool:
+    """True when X-Twilio-Signature signs ``params`` for our public URL (path and query as sent).
+
+    The URL is HELPLINE_PUBLIC_URL's, the one Twilio was given, whatever proxy sits in front.
+    ``params`` may be a multi-dict (starlette's form): a key posted twice is signed with both
+    values, so both must be here.
+    """
+    token = settings.twilio_auth_token
+    signature = request.headers.get("x-twilio-signature", "")
+    if not token or not signature:
+        return False
+    url = settings.public_url.rstrip("/") + request.url.path
+    if request.url.query:
+        url += "?" + request.url.query
+    return bool(RequestValidator(token).validate(url, params, signature))
 
 
 class RebasingTwilioHttpClient(TwilioHttpClient):  # type: ignore[misc]  # twilio is untyped

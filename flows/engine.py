@@ -92,6 +92,12 @@ class Reply:
         """A reply stored with `as_dict` (the inbox keeps them to answer a redelivery alike)."""
         return cls(str(data["text"]), tuple(data["choices"]), bool(data["request_phone"]))
 
+    def numbered(self) -> str:
+        """The text, then one "1. choice" line per choice (as SMS, a keypad or a log shows it)."""
+        return "\n".join(
+            [self.text, *(f"{n}. {choice}" for n, choice in enumerate(self.choices, 1))]
+        )
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "text": self.text,

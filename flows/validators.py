@@ -61,6 +61,13 @@ def phone(text: str, region: str = "GB") -> str | Invalid:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def known_phone(raw: str) -> str | None:
+    """A number a channel gave us (Twilio's From, a shared Telegram contact) as E.164, when it
+    is one we could ring back. Both give international numbers; Telegram leaves off the +."""
+    number = phone(raw if raw.startswith("+") else "+" + raw)
+    return None if isinstance(number, Invalid) else number
+
+
 def _uk_test_range(number: phonenumbers.PhoneNumber) -> bool:
     """Ofcom's drama and test ranges (07700 900xxx...) are full-length UK numbers too."""
     return (

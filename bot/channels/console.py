@@ -9,13 +9,6 @@ from typing import TextIO
 
 from bot.router import Inbound
 from bot.services import Services
-from flows.engine import Reply
-
-
-def render(reply: Reply) -> str:
-    """Numbered choices, as a keypad or SMS would show them."""
-    lines = [reply.text, *(f"  {n}. {choice}" for n, choice in enumerate(reply.choices, 1))]
-    return "\n".join(lines)
 
 
 async def run(
@@ -37,7 +30,7 @@ async def run(
             language_hint=language,
         )
         for reply in await services.router.deliver(inbound):
-            stdout.write(render(reply) + "\n\n")
+            stdout.write(reply.numbered() + "\n\n")
         stdout.flush()
 
     await say("")

@@ -64,10 +64,6 @@ def segment_count(text: str) -> int:
     return count
 
 
-def fits(text: str, max_segments: int = MAX_SEGMENTS) -> bool:
-    return segment_count(text) <= max_segments
-
-
 def split(text: str, max_segments: int = MAX_SEGMENTS, max_chars: int | None = None) -> list[str]:
     """Cut a long text into messages of at most `max_segments` SMS (or `max_chars`) each.
 
@@ -75,36 +71,36 @@ def split(text: str, max_segments: int = MAX_SEGMENTS, max_chars: int | None = N
     (a pasted link, say) is the only thing ever cut in the middle.
     """
 
-    def fits(candidate: str, _: int) -> bool:
+    def fits(candidate: str) -> bool:
         if max_chars is not None:
             return len(candidate) <= max_chars
         return segment_count(candidate) <= max_segments
 
     text = text.strip()
-    if fits(text, max_segments):
+    if fits(text):
         return [text] if text else []
     pieces: list[str] = []
     current = ""
     for line in text.split("\n"):
         joined = current + "\n" + line if current else line
-        if fits(joined, max_segments):
+        if fits(joined):
             current = joined
             continue
-        if fits(line, max_segments):  # a whole line moves on rather than be cut
+        if fits(line):  # a whole line moves on rather than be cut
             if current:
                 pieces.append(current)
             current = line
             continue
         for word, glue in _words(line, first_glue="\n" if current else ""):
             candidate = current + glue + word if current else word
-            if fits(candidate, max_segments):
+            if fits(candidate):
                 current = candidate
                 continue
             if current:
                 pieces.append(current)
             current = word
-            while not fits(current, max_segments):
-                head = _longest_prefix(current, lambda t: fits(t, max_segments))
+            while not fits(current):
+                head = _longest_prefix(current, fits)
                 pieces.append(head)
                 current = current[len(head) :]
     if current:

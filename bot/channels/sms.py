@@ -16,14 +16,15 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.channels import segments
+from bot.config import Settings
 from bot.router import Inbound
 from bot.services import Services
-from flows.engine import N_, Invalid, Reply
-from flows.validators import phone
+from bot.twilio_client import signed_by_twilio
+from flows.engine import N_, Reply
+from flows.validators import known_phone
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ DELIVERY |= {"failed": "failed"}
 
 def render(reply: Reply, gettext: Callable[[str], str], channel: str = "sms") -> list[str]:
     """A reply as texts: numbered choices and "Reply 1, 2 or 3" (rich replies degrade)."""
-    lines = [reply.text, *(f"{n}. {label}" for n, label in enumerate(reply.choices, 1))]
+    lines = [reply.numbered()]
     count = len(reply.choices)
     if count > 3:
         lines.append(gettext(REPLY_MANY).format(last=count))
@@ -52,12 +53,6 @@ def render(reply: Reply, gettext: Callable[[str], str], channel: str = "sms") ->
     return segments.split(segments.plain(text))
 
 
-def known_phone(address: str) -> str | None:
-    """The sender's number as E.164, when it is a number we could ring back."""
-    number = phone(address)
-    return None if isinstance(number, Invalid) else number
-
-
 def twiml(texts: list[str]) -> Response:
     response = MessagingResponse()
     for text in texts:
@@ -65,22 +60,18 @@ def twiml(texts: list[str]) -> Response:
     return Response(str(response), media_type="application/xml")
 
 
-async def signed_form(request: Request, auth_token: str, public_url: str) -> FormData | None:
+async def signed_form(request: Request, settings: Settings) -> FormData | None:
     """The posted form, or None when Twilio's signature does not match our public URL."""
-    signature = request.headers.get("x-twilio-signature", "")
     content_type = request.headers.get("content-type", "").split(";")[0].strip()
-    if not auth_token or not signature or content_type != "application/x-www-form-urlencoded":
+    if content_type != "application/x-www-form-urlencoded":
         return None
-    url = public_url.rstrip("/") + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
+    if not settings.twilio_auth_token or not request.headers.get("x-twilio-signature"):
+        return None  # forged or misconfigured: not worth reading the body
     try:
         form = await request.form(max_files=0, max_fields=200)
     except Exception:
         return None
-    if not RequestValidator(auth_token).validate(url, form, signature):
-        return None
-    return form
+    return form if signed_by_twilio(request, form, settings) else None
 
 
 def routes(services: Services) -> list[Route]:
@@ -89,7 +80,7 @@ def routes(services: Services) -> list[Route]:
     forbidden = Response("forbidden", status_code=403, media_type="text/plain")
 
     async def inbound(request: Request) -> Response:
-        form = await signed_form(request, settings.twilio_auth_token, settings.public_url)
+        form = await signed_form(request, settings)
         if form is None:
             return forbidden
         sender = str(form.get("From") or "")
@@ -118,7 +109,7 @@ def routes(services: Services) -> list[Route]:
         return twiml([t for reply in done.replies for t in render(reply, gettext, channel)])
 
     async def status(request: Request) -> Response:
-        form = await signed_form(request, settings.twilio_auth_token, settings.public_url)
+        form = await signed_form(request, settings)
         if form is None:
             return forbidden
         sid = str(form.get("MessageSid") or "")

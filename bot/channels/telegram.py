@@ -31,7 +31,8 @@ from bot.config import Settings
 from bot.router import Inbound
 from bot.services import Services
 from flows.engine import N_, Reply
-from flows.validators import phone
+from flows.validators import known_phone
+from storage import inbox
 
 log = logging.getLogger(__name__)
 
@@ -92,11 +93,6 @@ def markup(
     return None
 
 
-def e164(raw: str) -> str | None:
-    number = phone(raw if raw.startswith("+") else "+" + raw)
-    return number if isinstance(number, str) else None
-
-
 def to_inbound(update: Update, received_at: Any) -> Inbound | None:
     """The update as the router takes it; None for anything the intake does not use."""
     text: str
@@ -112,9 +108,9 @@ def to_inbound(update: Update, received_at: Any) -> Inbound | None:
             return None
         chat_id, user = message.chat.id, message.from_user
         if message.contact is not None:
-            text = e164(message.contact.phone_number) or message.contact.phone_number
+            text = known_phone(message.contact.phone_number) or message.contact.phone_number
             if message.contact.user_id == user.id:
-                known = e164(message.contact.phone_number)
+                known = known_phone(message.contact.phone_number)
         else:
             text = message.text or message.caption or ""
             if text.startswith("/"):
@@ -150,12 +146,13 @@ def routes(services: Services, link: TelegramLink, wake: Callable[[], None]) -> 
         message = to_inbound(update, services.now())
         if message is None:
             return Response(status_code=200)  # an update type we do not use: acknowledge it
-        inbox_id = await services.router.record(message)
-        if inbox_id is None:
-            return Response(status_code=200)  # a redelivery: already taken
         try:
-            await services.router.process(inbox_id)
-        except Exception as exc:  # committed: processed again at the next start
+            # Records the update first (a redelivery replays, writing nothing new).
+            await services.router.deliver_message(message)
+        except Exception as exc:
+            if not await _recorded(services, message):
+                raise  # never taken: no 200, so Telegram delivers it again
+            # Committed: processed again at the next start.
             log.error("processing a telegram update failed: %s", type(exc).__name__)
         wake()
         if update.callback_query is not None:
@@ -163,6 +160,13 @@ def routes(services: Services, link: TelegramLink, wake: Callable[[], None]) -> 
         return Response(status_code=200)
 
     return [Route("/telegram/webhook", webhook, methods=["POST"])]
+
+
+async def _recorded(services: Services, message: Inbound) -> bool:
+    """Whether the update reached the inbox (asked only after something failed)."""
+    async with services.sessions() as session:
+        row = await inbox.find_inbound(session, message.channel, message.provider_id)
+    return row is not None
 
 
 async def _answer(link: TelegramLink, update: Update) -> None:

@@ -11,20 +11,20 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import httpx
 from sqlalchemy import select
+from starlette.datastructures import ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from twilio.request_validator import RequestValidator
 
 from bot.channels.voice_script import STEPS, CallScript, caller_number
 from bot.channels.voices import AUDIO
 from bot.services import Services
-from bot.twilio_client import rebase_twilio_url
+from bot.twilio_client import is_twilio_url, rebase_twilio_url, signed_by_twilio
 from storage import inbox
 from storage.models import InboxMessage, Recording, VoiceCall
 
@@ -33,19 +33,8 @@ MAX_BODY = 64 * 1024
 TWIML = "application/xml"
 
 
-def signed(request: Request, params: dict[str, str], services: Services) -> bool:
-    """True when Twilio signed this request for our public URL (path and query as sent)."""
-    token = services.settings.twilio_auth_token
-    signature = request.headers.get("x-twilio-signature", "")
-    if not token or not signature:
-        return False
-    url = services.settings.public_url.rstrip("/") + request.url.path
-    if request.url.query:
-        url += "?" + request.url.query
-    return bool(RequestValidator(token).validate(url, params, signature))
-
-
-async def read_form(request: Request) -> dict[str, str] | None:
+async def read_form(request: Request) -> ImmutableMultiDict[str, str] | None:
+    """The posted form, every value of a repeated key kept (Twilio signs them all)."""
     if request.headers.get("content-type", "").split(";")[0].strip() not in {
         "application/x-www-form-urlencoded",
         "",
@@ -55,7 +44,7 @@ async def read_form(request: Request) -> dict[str, str] | None:
     if len(body) > MAX_BODY:
         return None
     try:
-        return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        return ImmutableMultiDict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
     except UnicodeDecodeError:
         return None
 
@@ -76,12 +65,12 @@ def routes(services: Services) -> list[Route | Mount]:
         form = await read_form(request)
         if form is None:
             return Response("Send the webhook as a form.", status_code=400)
-        if not signed(request, form, services):
+        if not signed_by_twilio(request, form, services.settings):
             return Response("Forbidden", status_code=403)
         call_sid = form.get("CallSid", "")
         if not call_sid or len(call_sid) > 64:
             return Response("CallSid missing.", status_code=400)
-        return form
+        return dict(form)  # a repeated key counts once, its last value
 
     async def step(request: Request) -> Response:
         name = request.path_params.get("step", "call")
@@ -197,10 +186,8 @@ async def fetch_recording(services: Services, recording: Recording) -> bytes:
     if not recording.url or not settings.twilio_enabled:
         raise RecordingUnavailable("no recording URL or no Twilio credentials")
     source = recording.url + ".mp3"
-    parts = urlsplit(source)
-    host = (parts.hostname or "").lower()
     # Credentials only ever go to Twilio (or the configured stand-in for it).
-    if parts.scheme != "https" or not (host == "twilio.com" or host.endswith(".twilio.com")):
+    if not is_twilio_url(source):
         raise RecordingUnavailable("recording URL is not on twilio.com")
     url = rebase_twilio_url(source, settings.twilio_api_base_url)
     auth = (settings.twilio_account_sid, settings.twilio_auth_token)

@@ -179,7 +179,7 @@ def routes(services: Services) -> list[Route | Mount]:
             received_at=services.now(),
         )
         processed = await services.router.deliver_message(inbound)
-        language = processed.language or await _language(services, token)
+        language = processed.language or "en"
         return JSONResponse(
             {
                 "replies": [_render(r, language) for r in processed.replies],

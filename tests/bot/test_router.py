@@ -351,3 +351,14 @@ async def test_an_unanswered_survey_is_dropped_without_forgetting_the_parent(
     async with services.sessions() as session:
         payloads = list(await session.scalars(select(InboxMessage.payload)))
     assert not any(payload.get("redacted") for payload in payloads)
+
+
+async def test_a_redelivery_replays_the_replies_with_the_language(services: Services) -> None:
+    """deliver_message answers a redelivered message as the first time, language included."""
+    parent = Parent(services, channel="webchat", address="redelivered-token-0123456789")
+    message = parent.inbound("hello")
+    first = await services.router.deliver_message(message)
+    assert first.replies and first.language == "en"
+    again = await services.router.deliver_message(message)
+    assert again == first
+    assert await count(services, InboxMessage) == 1

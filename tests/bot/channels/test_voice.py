@@ -7,12 +7,15 @@ import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from sqlalchemy import select
+from starlette.datastructures import ImmutableMultiDict
+from twilio.request_validator import RequestValidator
 
 from bot.app import create_app
 from bot.callbacks import open_queue
@@ -21,6 +24,7 @@ from bot.channels.voices import VOICES, phone_languages
 from bot.config import Settings
 from bot.i18n import LANGUAGE_NAMES, Catalogs
 from bot.services import Services, build_services
+from bot.twilio_client import is_twilio_url
 from flows.voice_prompts import PROMPTS
 from storage.models import Enquiry, InboxMessage, Recording, VoiceCall
 from tests.conftest import FakeClock, london, test_settings
@@ -493,3 +497,27 @@ async def test_helpline_queue_json_shows_the_phone_callback(
     assert await queue(services, argparse.Namespace(json=True, all=False)) == 0
     [row] = json.loads(capsys.readouterr().out)
     assert (row["channel"], row["language"], row["topic"]) == ("voice", "en", "exclusion")
+
+
+async def test_a_webhook_with_a_repeated_key_is_checked_with_every_value(
+    services: Services, http: httpx.AsyncClient
+) -> None:
+    """Twilio signs each value of a key posted twice; keeping only one would 403 a real call."""
+    url = f"{PUBLIC}/twilio/voice"
+    pairs = [*voice_form("CA" + "8" * 32, CALLER, LINE).items(), ("Extra", "a"), ("Extra", "b")]
+    headers = signed_post_headers(url, {}, DEFAULT_AUTH_TOKEN)
+    headers["X-Twilio-Signature"] = RequestValidator(DEFAULT_AUTH_TOKEN).compute_signature(
+        url, ImmutableMultiDict(pairs)
+    )
+    response = await http.post(url, content=urlencode(pairs), headers=headers)
+    assert response.status_code == 200, response.text
+    dropped = urlencode(pairs[:-1])  # the same signature without one of the values
+    assert (await http.post(url, content=dropped, headers=headers)).status_code == 403
+
+
+def test_only_twilio_hosts_count_as_twilio() -> None:
+    assert is_twilio_url("https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE1.mp3")
+    assert is_twilio_url("https://twilio.com/x")
+    assert not is_twilio_url("http://api.twilio.com/x")  # credentials never go in clear
+    assert not is_twilio_url("https://eviltwilio.com/x")
+    assert not is_twilio_url("https://api.twilio.com.example.org/x")
