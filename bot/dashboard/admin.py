@@ -15,9 +15,9 @@ from bot import audit
 from bot.dashboard.auth import ROLES
 from bot.dashboard.base import Dashboard
 from bot.passwords import hash_password
+from bot.rota import WEEKDAYS, check_on_duty, clear_override, put_on_duty
 from storage.models import RotaDay, RotaOverride, Staff
 
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MIN_PASSWORD = 12
 
 
@@ -25,10 +25,15 @@ def _staff_id(value: Any) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
+def _sentence(exc: ValueError) -> str:
+    text = str(exc)
+    return text[:1].upper() + text[1:] + "."
+
+
 def routes(board: Dashboard) -> list[Route]:
     @board.guarded()
     async def rota(request: Request, staff: Staff, session: AsyncSession) -> Response:
-        today = board.now().date()
+        today = board.services.clock.local_date(board.now())
         pattern = {r.weekday: r.staff_id for r in (await session.scalars(select(RotaDay))).all()}
         overrides = (
             await session.scalars(
@@ -41,8 +46,10 @@ def routes(board: Dashboard) -> list[Route]:
         context = {
             "title": "Duty rota",
             "weekdays": [
-                (i, WEEKDAYS[i], pattern.get(i)) for i in sorted(board.services.clock.weekdays)
+                (i, WEEKDAYS[i].capitalize(), pattern.get(i))
+                for i in sorted(board.services.clock.weekdays)
             ],
+            "today": today,
             "overrides": overrides,
             "people": people,
             "by_id": {p.id: p for p in people},
@@ -52,13 +59,20 @@ def routes(board: Dashboard) -> list[Route]:
     @board.guarded("manager")
     async def set_pattern(request: Request, staff: Staff, session: AsyncSession) -> Response:
         form = await request.form()
-        for weekday in board.services.clock.weekdays:
+        clock, today = board.services.clock, board.services.clock.local_date(board.now())
+        pattern = {r.weekday: r.staff_id for r in (await session.scalars(select(RotaDay))).all()}
+        changes: dict[int, int | None] = {}
+        for weekday in sorted(clock.weekdays):
             chosen = _staff_id(form.get(f"day{weekday}"))
-            row = await session.get(RotaDay, weekday)
-            if row is None:
-                session.add(RotaDay(weekday=weekday, staff_id=chosen))
-            else:
-                row.staff_id = chosen
+            if weekday not in pattern or pattern[weekday] != chosen:
+                changes[weekday] = chosen
+        try:
+            for weekday, chosen in changes.items():  # every day checked before any is written
+                await check_on_duty(session, clock, weekday, chosen, today)
+            for weekday, chosen in changes.items():
+                await put_on_duty(session, clock, weekday, chosen, today)
+        except ValueError as exc:
+            return board.message(request, _sentence(exc))
         audit.record(session, staff, "rota pattern", board.now())
         return board.go(request, "/staff/rota")
 
@@ -70,14 +84,14 @@ def routes(board: Dashboard) -> list[Route]:
         except ValueError:
             return board.message(request, "Give the date as YYYY-MM-DD.")
         chosen = _staff_id(form.get("staff"))
-        row = await session.get(RotaOverride, day)
-        if form.get("remove") == "1":
-            if row is not None:
-                await session.delete(row)
-        elif row is None:
-            session.add(RotaOverride(day=day, staff_id=chosen))
-        else:
-            row.staff_id = chosen
+        clock, today = board.services.clock, board.services.clock.local_date(board.now())
+        try:
+            if form.get("remove") == "1":
+                await clear_override(session, day, today)
+            else:
+                await put_on_duty(session, clock, day, chosen, today)
+        except ValueError as exc:
+            return board.message(request, _sentence(exc))
         audit.record(session, staff, "rota override", board.now(), detail=day.isoformat())
         return board.go(request, "/staff/rota")
 
