@@ -89,7 +89,6 @@ async def _share(session: AsyncSession, settings: Settings, days: list[date]) ->
 
 async def build_digest(services: Services, now: datetime) -> Digest:
     settings, clock = services.settings, services.clock
-    zone = ZoneInfo(settings.timezone)
     today = clock.local_date(now)
     digest = Digest(today)
     async with services.sessions() as session:
@@ -114,7 +113,7 @@ async def build_digest(services: Services, now: datetime) -> Digest:
             waiting = first_attempt_at is None
             if waiting and due_at < now:
                 digest.overdue.append(item)
-            elif waiting and due_at.astimezone(zone).date() == today:
+            elif waiting and clock.local_date(due_at) == today:
                 digest.due_today.append(item)
             if urgent:
                 digest.urgent.append(item)

@@ -5,20 +5,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bot import audit
-from bot.dashboard.auth import ROLES
 from bot.dashboard.base import Dashboard
-from bot.passwords import hash_password
+from bot.passwords import MIN_LENGTH, WeakPassword, check_strength, hash_password
 from bot.rota import WEEKDAYS, check_on_duty, clear_override, put_on_duty
+from bot.staff import ROLES, check_email
 from storage.models import RotaDay, RotaOverride, Staff
-
-MIN_PASSWORD = 12
 
 
 def _staff_id(value: Any) -> int | None:
@@ -98,20 +96,31 @@ def routes(board: Dashboard) -> list[Route]:
     @board.guarded("admin")
     async def people(request: Request, staff: Staff, session: AsyncSession) -> Response:
         everyone = (await session.scalars(select(Staff).order_by(Staff.name))).all()
-        context = {"title": "Staff", "people": everyone, "roles": ROLES}
+        context = {
+            "title": "Staff",
+            "people": everyone,
+            "roles": ROLES,
+            "min_password": MIN_LENGTH,
+        }
         return board.render(request, "staff.html", context, staff)
 
     @board.guarded("admin")
     async def add_person(request: Request, staff: Staff, session: AsyncSession) -> Response:
         form = await request.form()
-        email = str(form.get("email", "")).strip().casefold()[:255]
         name, role = str(form.get("name", "")).strip()[:128], str(form.get("role", ""))
         password = str(form.get("password", ""))
-        if "@" not in email or not name or role not in ROLES:
+        try:
+            email = check_email(str(form.get("email", "")))
+        except ValueError:
+            email = ""
+        if not email or not name or role not in ROLES:
             return board.message(request, "Give an email address, a name and a role.")
-        if len(password) < MIN_PASSWORD:
-            return board.message(request, f"Passwords need at least {MIN_PASSWORD} characters.")
-        if await session.scalar(select(Staff.id).where(Staff.email == email)) is not None:
+        try:
+            check_strength(password)
+        except WeakPassword as exc:
+            return board.message(request, _sentence(exc))
+        taken = select(Staff.id).where(func.lower(Staff.email) == email)
+        if await session.scalar(taken) is not None:
             return board.message(request, "There is already an account with that email.")
         now = board.now()
         person = Staff(

@@ -1,4 +1,4 @@
-"""The rota page writes through bot.rota.put_on_duty: the same refusals as `helpline rota set`."""
+"""The rota and staff pages write through bot.rota and bot.staff: the same rules as the CLI."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from datetime import date
 import httpx
 from sqlalchemy import func, select, update
 
+from bot.passwords import MIN_LENGTH
 from bot.services import Services
 from storage.models import AuditEntry, RotaDay, RotaOverride, Staff
 from tests.bot.dashboard.helpers import add_staff, sign_in
@@ -60,3 +61,34 @@ async def test_the_rota_page_refuses_what_cannot_be_on_duty(
     assert pattern[0] == olu.id and override is not None and override.staff_id == olu.id
     page = await client.get("/staff/rota")
     assert page.status_code == 200 and "Olu" in page.text
+
+
+async def test_adding_staff_follows_the_cli_rules(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    await add_staff(services, "ada@example.org", "admin")
+    csrf = await sign_in(client, "ada@example.org")
+    headers = {"X-CSRFToken": csrf, "HX-Request": "true"}
+    page = await client.get("/staff/admin/staff")
+    assert f'minlength="{MIN_LENGTH}"' in page.text
+    person = {"email": " Bea@Example.org ", "name": "Bea", "role": "manager"}
+    for data, reason in [
+        ({**person, "password": "short"}, f"at least {MIN_LENGTH} characters"),
+        ({**person, "email": "bea@example", "password": "p" * 20}, "Give an email address"),
+        ({**person, "role": "boss", "password": "p" * 20}, "Give an email address"),
+    ]:
+        answer = await client.post("/staff/admin/staff", data=data, headers=headers)
+        assert answer.status_code == 422 and reason in answer.text, answer.text
+    added = await client.post(
+        "/staff/admin/staff", data={**person, "password": "p" * MIN_LENGTH}, headers=headers
+    )
+    assert added.status_code == 200
+    async with services.sessions() as session:
+        emails = set(await session.scalars(select(Staff.email)))
+    assert emails == {"ada@example.org", "bea@example.org"}
+    again = await client.post(
+        "/staff/admin/staff",
+        data={**person, "email": "BEA@example.org", "password": "p" * 20},
+        headers=headers,
+    )
+    assert again.status_code == 422 and "already an account" in again.text
