@@ -15,7 +15,8 @@ from storage.models import AuditEntry, Staff
 
 VIEW = "view enquiry"
 SEARCH = "search"
-EXPORT = "export"
+VIEW_REPORT = "view report"
+EXPORT_REPORT = "export report"
 PLAY_RECORDING = "play recording"
 
 

@@ -75,6 +75,10 @@ class WorkingClock:
         """The weekdays the office opens (0 = Monday)."""
         return self._weekdays
 
+    def local_date(self, at: datetime) -> date:
+        """The office's calendar date at instant `at` (not the UTC date: they differ in BST)."""
+        return _aware(at).astimezone(self._tz).date()
+
     def _bank_holidays(self, year: int) -> frozenset[date]:
         """Bank holidays (with the package's own substitute days) of one year, cached per year."""
         if year not in self._holidays:
@@ -89,6 +93,14 @@ class WorkingClock:
             and day not in self._closures
             and day not in self._bank_holidays(day.year)
         )
+
+    def closed_reason(self, day: date) -> str | None:
+        """Why `day` is not a working day (None when it is), in words for the rota."""
+        if self.is_working_day(day):
+            return None
+        if day.weekday() not in self._weekdays:
+            return "office closed that weekday"
+        return "closure" if day in self._closures else "bank holiday"
 
     def _hours(self, day: date) -> tuple[datetime, datetime]:
         """Opening and closing instants (UTC) of a local date; DST shifts are absorbed here."""

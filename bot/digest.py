@@ -89,8 +89,7 @@ async def _share(session: AsyncSession, settings: Settings, days: list[date]) ->
 
 async def build_digest(services: Services, now: datetime) -> Digest:
     settings, clock = services.settings, services.clock
-    zone = ZoneInfo(settings.timezone)
-    today = now.astimezone(zone).date()
+    today = clock.local_date(now)
     digest = Digest(today)
     async with services.sessions() as session:
         # Only the columns the digest shows: whole Callback and Enquiry objects (decrypted
@@ -114,7 +113,7 @@ async def build_digest(services: Services, now: datetime) -> Digest:
             waiting = first_attempt_at is None
             if waiting and due_at < now:
                 digest.overdue.append(item)
-            elif waiting and due_at.astimezone(zone).date() == today:
+            elif waiting and clock.local_date(due_at) == today:
                 digest.due_today.append(item)
             if urgent:
                 digest.urgent.append(item)
@@ -193,7 +192,7 @@ async def _already_sent(session: AsyncSession, kind: str, settings: Settings, da
 async def send_digest(services: Services, now: datetime, *, force: bool = False) -> int:
     """Queue today's digest to every active manager; once a working day unless forced."""
     settings = services.settings
-    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    today = services.clock.local_date(now)
     if not force and not services.clock.is_working_day(today):
         return 0
     message = render_digest(await build_digest(services, now), settings)
@@ -206,7 +205,7 @@ async def send_digest(services: Services, now: datetime, *, force: bool = False)
 async def send_officer_queues(services: Services, now: datetime) -> int:
     """At 09:00 each officer gets their own open callbacks in due order, urgent first."""
     settings = services.settings
-    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    today = services.clock.local_date(now)
     if not services.clock.is_working_day(today):
         return 0
     rows = 0

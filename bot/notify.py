@@ -93,26 +93,32 @@ class Mailer:
 
 
 class StaffTelegram:
-    """Staff alerts through the service's bot (python-telegram-bot's own Bot)."""
+    """Staff alerts through the service's bot: one TelegramLink, initialised (getMe) once."""
 
     def __init__(self, settings: Settings) -> None:
-        from telegram import Bot
+        from bot.channels.telegram import TelegramLink
 
-        self.bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
+        self.link = TelegramLink(settings)
 
     async def send(self, chat_id: str, payload: dict[str, Any]) -> str:
         from telegram.error import BadRequest, Forbidden, InvalidToken
 
+        if not await self.link.ready():
+            raise ConnectionError("Telegram is not reachable")  # tried again later
         try:
-            async with self.bot:
-                sent = await self.bot.send_message(int(chat_id), str(payload["text"]))
+            sent = await self.link.bot.send_message(int(chat_id), str(payload["text"]))
         except (Forbidden, BadRequest, InvalidToken) as exc:
             raise PermanentFailure(type(exc).__name__) from exc
         return str(sent.message_id)
 
+    async def close(self) -> None:
+        await self.link.close()
+
 
 @dataclass
 class Senders:
+    """Built once per dispatcher lifetime (the scheduler keeps one) and closed when it stops."""
+
     mailer: Mailer | None = None
     telegram: StaffTelegram | None = None
 
@@ -122,6 +128,10 @@ class Senders:
             Mailer(settings) if settings.smtp_url else None,
             StaffTelegram(settings) if settings.telegram_bot_token else None,
         )
+
+    async def close(self) -> None:
+        if self.telegram is not None:
+            await self.telegram.close()
 
 
 async def _send(senders: Senders, channel: str, address: str, payload: dict[str, Any]) -> str:
@@ -135,8 +145,16 @@ async def _send(senders: Senders, channel: str, address: str, payload: dict[str,
 
 
 async def dispatch(services: Services, now: datetime, senders: Senders | None = None) -> int:
-    """Send every due staff row; "duty"/"managers" rows are first fanned out per person."""
-    senders = senders or Senders.from_settings(services.settings)
+    """Send every due staff row; "duty"/"managers" rows are first fanned out per person.
+
+    Without `senders` (a one-off run, e.g. `helpline digest`) they are built and closed here.
+    """
+    if senders is None:
+        own = Senders.from_settings(services.settings)
+        try:
+            return await dispatch(services, now, own)
+        finally:
+            await own.close()
     sent = 0
     for _ in range(3):  # a fan-out makes rows that may be due at once: take them in this run
         async with services.sessions.begin() as session:

@@ -12,14 +12,16 @@ from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import aliased
 
+from bot import audit
 from bot.callbacks import OPEN_STATUSES
 from flows.engine import Reply
 from flows.nudge import CLOSED, NUDGE, NUDGE_NAME, RESCHEDULED, WINDOWS
 from storage import outbox
 from storage.crypto import lookup_hash
-from storage.models import AuditEntry, Callback, Contact, Conversation, Enquiry
+from storage.models import Callback, Contact, Conversation, Enquiry
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -67,22 +69,46 @@ async def start_nudges(services: Services, now: datetime) -> int:
     """Message each parent due a nudge, once; only while the office is open."""
     if not services.clock.is_open(now):
         return 0
-    limit = services.settings.nudge_after_attempts
     async with services.sessions() as session:
-        due = list(
-            await session.scalars(
-                select(Callback.id).where(
-                    Callback.status.in_(OPEN_STATUSES),
-                    Callback.unanswered_attempts >= limit,
-                    Callback.nudged_at.is_(None),
-                )
-            )
-        )
+        due = await due_for_nudge(session, services.settings.nudge_after_attempts)
     started = 0
     for callback_id in due:
         async with services.sessions.begin() as session:
             started += await _nudge_one(services.router, session, callback_id, now)
     return started
+
+
+async def due_for_nudge(session: AsyncSession, limit: int) -> list[int]:
+    """Open callbacks with `limit` unanswered attempts, not yet nudged, whose parent we can message.
+
+    Contacts that can never be messaged are left out here, not re-examined every minute.
+    """
+    twin = aliased(Contact)
+    silenced_twin = (
+        select(twin.id)
+        .where(
+            twin.channel == "sms",
+            twin.address_hash == Contact.address_hash,
+            or_(twin.opted_out, twin.unreachable),
+        )
+        .exists()
+    )
+    return list(
+        await session.scalars(
+            select(Callback.id)
+            .join(Enquiry, Callback.enquiry_id == Enquiry.id)
+            .join(Contact, Enquiry.contact_id == Contact.id)
+            .where(
+                Callback.status.in_(OPEN_STATUSES),
+                Callback.unanswered_attempts >= limit,
+                Callback.nudged_at.is_(None),
+                Contact.channel.not_in(UNREACHABLE_CHANNELS),
+                ~Contact.opted_out,
+                ~Contact.unreachable,
+                ~((Contact.channel == "voice") & silenced_twin),
+            )
+        )
+    )
 
 
 async def _nudge_one(router: Router, session: AsyncSession, callback_id: int, now: datetime) -> int:
@@ -147,31 +173,36 @@ async def finish_nudge(
     if answers.get("answer") == "not_needed":
         callback.status, callback.closed_at = "closed", now
         enquiry.status, enquiry.outcome, enquiry.closed_at = "closed", "no_longer_needed", now
-        _audit(session, enquiry.id, "callback_closed", "no_longer_needed (nudge)", now)
+        audit.record(
+            session,
+            None,
+            "callback_closed",
+            now,
+            enquiry_id=enquiry.id,
+            detail="no_longer_needed (nudge)",
+            actor="parent",
+        )
         return [Reply(_(CLOSED).format(reference=enquiry.reference))]
     window = str(answers.get("best_time") or "any")
     settings, clock = router.settings, router.clock
     zone = ZoneInfo(settings.timezone)
-    day = clock.next_working_day(now.astimezone(zone).date())
+    day = clock.next_working_day(clock.local_date(now))
     ends = time(12, 0) if window == "morning" else settings.closes
     callback.preferred_time = window
     callback.due_at = datetime.combine(day, ends, zone).astimezone(now.tzinfo)
-    _audit(session, enquiry.id, "callback_rescheduled", f"preferred {window} (nudge)", now)
+    # A new deadline gets its own reminder and escalation.
+    callback.reminded_at = callback.escalated_at = None
+    audit.record(
+        session,
+        None,
+        "callback_rescheduled",
+        now,
+        enquiry_id=enquiry.id,
+        detail=f"preferred {window} (nudge)",
+        actor="parent",
+    )
     from bot.i18n import due_parts
 
     parts = due_parts(callback.due_at, language, settings.timezone)
     text = _(RESCHEDULED).format(window=_(WINDOWS.get(window, WINDOWS["any"])), date=parts["date"])
     return [Reply(text)]
-
-
-def _audit(session: AsyncSession, enquiry_id: int, action: str, detail: str, now: datetime) -> None:
-    session.add(
-        AuditEntry(
-            at=now,
-            staff_id=None,
-            actor="parent",
-            action=action,
-            enquiry_id=enquiry_id,
-            detail=detail,
-        )
-    )

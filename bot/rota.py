@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 from datetime import date, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.calendar import WorkingClock
 from bot.callbacks import duty_officer
 from bot.cli import CommandError
 from bot.services import Services
@@ -37,17 +38,59 @@ def parse_day(raw: str) -> int | date:
 
 
 def local_today(services: Services) -> date:
-    return services.now().astimezone(ZoneInfo(services.settings.timezone)).date()
+    return services.clock.local_date(services.now())
 
 
-def closed_reason(services: Services, day: date) -> str | None:
-    if services.clock.is_working_day(day):
-        return None
-    if day.weekday() not in services.clock.weekdays:
-        return "office closed that weekday"
-    if day in services.settings.closures:
-        return "closure"
-    return "bank holiday"
+async def check_on_duty(
+    session: AsyncSession, clock: WorkingClock, day: int | date, staff_id: int | None, today: date
+) -> None:
+    """Refuse, with a readable ValueError, what put_on_duty must not write."""
+    if isinstance(day, int):
+        if day not in clock.weekdays:
+            raise ValueError(f"the office is closed on {WEEKDAYS[day].capitalize()}s")
+    else:
+        if day < today:
+            raise ValueError(f"{day.isoformat()} is in the past")
+        reason = clock.closed_reason(day)
+        if reason:
+            raise ValueError(f"{day.isoformat()} is not a working day ({reason})")
+    if staff_id is not None:
+        staff = await session.get(Staff, staff_id)
+        if staff is None:
+            raise ValueError(f"there is no staff member #{staff_id}")
+        if not staff.active:
+            raise ValueError(f"{staff.email} is disabled and cannot be put on duty")
+
+
+async def put_on_duty(
+    session: AsyncSession, clock: WorkingClock, day: int | date, staff_id: int | None, today: date
+) -> None:
+    """Put `staff_id` (None: nobody) on duty every weekday `day` (0 = Monday) or on one date.
+
+    The one write of the rota, shared by `helpline rota set` and the dashboard.
+    """
+    await check_on_duty(session, clock, day, staff_id, today)
+    if isinstance(day, int):
+        row = await session.get(RotaDay, day)
+        if row is None:
+            session.add(RotaDay(weekday=day, staff_id=staff_id))
+        else:
+            row.staff_id = staff_id
+        return
+    override = await session.get(RotaOverride, day)
+    if override is None:
+        session.add(RotaOverride(day=day, staff_id=staff_id))
+    else:
+        override.staff_id = staff_id
+
+
+async def clear_override(session: AsyncSession, day: date, today: date) -> None:
+    """Drop a dated override (back to the weekly pattern); past days stay as they were."""
+    if day < today:
+        raise ValueError(f"{day.isoformat()} is in the past")
+    override = await session.get(RotaOverride, day)
+    if override is not None:
+        await session.delete(override)
 
 
 async def show(services: Services, args: argparse.Namespace) -> int:
@@ -66,7 +109,7 @@ async def show(services: Services, args: argparse.Namespace) -> int:
         print(f"Next {SHOW_DAYS} days")
         for offset in range(SHOW_DAYS):
             day = today + timedelta(days=offset)
-            reason = closed_reason(services, day)
+            reason = services.clock.closed_reason(day)
             if reason:
                 line = f"closed ({reason})"
             else:
@@ -92,43 +135,21 @@ async def set_day(services: Services, args: argparse.Namespace) -> int:
         raise CommandError("give exactly one of EMAIL, --nobody or --clear")
     if args.clear and not isinstance(day, date):
         raise CommandError("--clear removes a dated override; give a date such as 2026-12-24")
-    if isinstance(day, int) and day not in services.clock.weekdays:
-        raise CommandError(f"the office is closed on {WEEKDAYS[day].capitalize()}s")
-    if isinstance(day, date):
-        today = local_today(services)
-        if day < today:
-            raise CommandError(f"{day.isoformat()} is in the past")
-        reason = closed_reason(services, day)
-        if reason and not args.clear:
-            raise CommandError(f"{day.isoformat()} is not a working day ({reason})")
     email = normalise_email(args.email) if args.email else None
+    today = local_today(services)
     await services.migrate()
     async with services.sessions.begin() as session:
-        staff_id: int | None = None
-        if email:
-            staff = await find_staff(session, email)
-            if not staff.active:
-                raise CommandError(f"{email} is disabled and cannot be put on duty")
-            staff_id = staff.id
-        if isinstance(day, int):
-            row = await session.get(RotaDay, day)
-            if row is None:
-                session.add(RotaDay(weekday=day, staff_id=staff_id))
-            else:
-                row.staff_id = staff_id
-            label = f"every {WEEKDAYS[day].capitalize()}"
-        else:
-            override = await session.get(RotaOverride, day)
+        staff_id = (await find_staff(session, email)).id if email else None
+        try:
             if args.clear:
-                if override is not None:
-                    await session.delete(override)
+                assert isinstance(day, date)
+                await clear_override(session, day, today)
                 print(f"{day.isoformat()}: back to the weekly pattern")
                 return 0
-            if override is None:
-                session.add(RotaOverride(day=day, staff_id=staff_id))
-            else:
-                override.staff_id = staff_id
-            label = day.isoformat()
+            await put_on_duty(session, services.clock, day, staff_id, today)
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+    label = f"every {WEEKDAYS[day].capitalize()}" if isinstance(day, int) else day.isoformat()
     print(f"{label}: {email or 'nobody on duty (new callbacks stay unassigned)'}")
     return 0
 

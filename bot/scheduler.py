@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,6 +26,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.services import Services
+
+if TYPE_CHECKING:
+    from bot.notify import Senders
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x68656C706C696E65  # "helpline": one advisory lock per database
@@ -122,10 +126,10 @@ async def minute_job(services: Services, now: datetime) -> None:
     await start_nudges(services, now)
 
 
-async def dispatch_job(services: Services, now: datetime) -> None:
+async def dispatch_job(services: Services, now: datetime, senders: Senders | None = None) -> None:
     from bot.notify import dispatch
 
-    await dispatch(services, now)
+    await dispatch(services, now, senders)
 
 
 async def idle_job(services: Services, now: datetime) -> None:
@@ -153,11 +157,13 @@ async def retention_job(services: Services, now: datetime) -> None:
     await apply_retention(services, now)
 
 
-def schedule(services: Services) -> list[tuple[str, Job, Any]]:
+def schedule(services: Services, senders: Senders | None = None) -> list[tuple[str, Job, Any]]:
+    """The jobs; `senders` (kept by the runner) lets every staff dispatch reuse one connection."""
     zone = ZoneInfo(services.settings.timezone)
+    send = functools.partial(dispatch_job, senders=senders)
     return [
         ("sla-sweep", minute_job, IntervalTrigger(minutes=1, timezone=zone)),
-        ("staff-dispatch", dispatch_job, IntervalTrigger(seconds=15, timezone=zone)),
+        ("staff-dispatch", send, IntervalTrigger(seconds=15, timezone=zone)),
         ("idle-conversations", idle_job, IntervalTrigger(minutes=10, timezone=zone)),
         (
             "officer-queues",
@@ -190,14 +196,18 @@ class SchedulerRunner:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.became_leader = asyncio.Event()
+        self.senders: Senders | None = None
 
     @property
     def is_leader(self) -> bool:
         return self.scheduler is not None
 
     def _start_jobs(self) -> None:
+        from bot.notify import Senders
+
         scheduler = AsyncIOScheduler(timezone=ZoneInfo(self.services.settings.timezone))
-        for name, job, trigger in schedule(self.services):
+        self.senders = Senders.from_settings(self.services.settings)
+        for name, job, trigger in schedule(self.services, self.senders):
             scheduler.add_job(
                 self._call,
                 trigger,
@@ -216,10 +226,13 @@ class SchedulerRunner:
         except Exception:
             log.exception("scheduled job %s failed; it runs again at its next time", name)
 
-    def _stop_jobs(self) -> None:
+    async def _stop_jobs(self) -> None:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
+        if self.senders is not None:
+            senders, self.senders = self.senders, None
+            await senders.close()
 
     async def run(self) -> None:
         try:
@@ -230,12 +243,12 @@ class SchedulerRunner:
                     self.became_leader.set()
                 elif self.is_leader and not await self.leadership.alive():
                     log.warning("scheduler: lost the leader lock; standing by")
-                    self._stop_jobs()
+                    await self._stop_jobs()
                     self.became_leader.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), self.retry_seconds)
         finally:
-            self._stop_jobs()
+            await self._stop_jobs()
             await self.leadership.release()
 
     def start(self) -> None:

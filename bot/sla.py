@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -41,7 +40,7 @@ async def _stamp(session: AsyncSession, callback_id: int, column: str, now: date
 async def sweep(services: Services, now: datetime) -> SweepResult:
     """Remind and escalate unanswered callbacks; nothing at all on a closed day."""
     clock, settings = services.clock, services.settings
-    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    today = clock.local_date(now)
     if not clock.is_working_day(today):
         return SweepResult()
     lead = timedelta(hours=settings.reminder_working_hours)
@@ -68,7 +67,7 @@ async def sweep(services: Services, now: datetime) -> SweepResult:
             if now >= callback.due_at:
                 # At due_at (an open instant, or closing time on the dot); a sweep that missed
                 # it, e.g. a scheduler down overnight, catches up when the office opens.
-                due_day = callback.due_at.astimezone(ZoneInfo(settings.timezone)).date()
+                due_day = clock.local_date(callback.due_at)
                 if not (clock.is_open(now) or due_day == today):
                     continue
                 if callback.escalated_at is None and await _stamp(

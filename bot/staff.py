@@ -16,15 +16,24 @@ from bot.passwords import WeakPassword, check_strength, hash_password
 from bot.services import Services
 from storage.models import Staff
 
-ROLES = ("officer", "manager", "admin")
+ROLES = ("officer", "manager", "admin")  # each role can do all that the ones before it can
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MAX_EMAIL = 255  # Staff.email's column
+
+
+def check_email(raw: str) -> str:
+    """The address in lower case, or a readable ValueError (shared by the CLI and the dashboard)."""
+    email = raw.strip().lower()
+    if len(email) > MAX_EMAIL or not EMAIL.match(email):
+        raise ValueError(f"{raw[:64]!r} is not an email address")
+    return email
 
 
 def normalise_email(raw: str) -> str:
-    email = raw.strip().lower()
-    if not EMAIL.match(email):
-        raise CommandError(f"{raw!r} is not an email address")
-    return email
+    try:
+        return check_email(raw)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 async def find_staff(session: AsyncSession, email: str) -> Staff:

@@ -5,30 +5,33 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bot import audit
-from bot.dashboard.auth import ROLES
 from bot.dashboard.base import Dashboard
-from bot.passwords import hash_password
+from bot.passwords import MIN_LENGTH, WeakPassword, check_strength, hash_password
+from bot.rota import WEEKDAYS, check_on_duty, clear_override, put_on_duty
+from bot.staff import ROLES, check_email
 from storage.models import RotaDay, RotaOverride, Staff
-
-WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MIN_PASSWORD = 12
 
 
 def _staff_id(value: Any) -> int | None:
     return int(value) if isinstance(value, str) and value.isdigit() else None
 
 
+def _sentence(exc: ValueError) -> str:
+    text = str(exc)
+    return text[:1].upper() + text[1:] + "."
+
+
 def routes(board: Dashboard) -> list[Route]:
     @board.guarded()
     async def rota(request: Request, staff: Staff, session: AsyncSession) -> Response:
-        today = board.now().date()
+        today = board.services.clock.local_date(board.now())
         pattern = {r.weekday: r.staff_id for r in (await session.scalars(select(RotaDay))).all()}
         overrides = (
             await session.scalars(
@@ -41,8 +44,10 @@ def routes(board: Dashboard) -> list[Route]:
         context = {
             "title": "Duty rota",
             "weekdays": [
-                (i, WEEKDAYS[i], pattern.get(i)) for i in sorted(board.services.clock.weekdays)
+                (i, WEEKDAYS[i].capitalize(), pattern.get(i))
+                for i in sorted(board.services.clock.weekdays)
             ],
+            "today": today,
             "overrides": overrides,
             "people": people,
             "by_id": {p.id: p for p in people},
@@ -52,13 +57,20 @@ def routes(board: Dashboard) -> list[Route]:
     @board.guarded("manager")
     async def set_pattern(request: Request, staff: Staff, session: AsyncSession) -> Response:
         form = await request.form()
-        for weekday in board.services.clock.weekdays:
+        clock, today = board.services.clock, board.services.clock.local_date(board.now())
+        pattern = {r.weekday: r.staff_id for r in (await session.scalars(select(RotaDay))).all()}
+        changes: dict[int, int | None] = {}
+        for weekday in sorted(clock.weekdays):
             chosen = _staff_id(form.get(f"day{weekday}"))
-            row = await session.get(RotaDay, weekday)
-            if row is None:
-                session.add(RotaDay(weekday=weekday, staff_id=chosen))
-            else:
-                row.staff_id = chosen
+            if weekday not in pattern or pattern[weekday] != chosen:
+                changes[weekday] = chosen
+        try:
+            for weekday, chosen in changes.items():  # every day checked before any is written
+                await check_on_duty(session, clock, weekday, chosen, today)
+            for weekday, chosen in changes.items():
+                await put_on_duty(session, clock, weekday, chosen, today)
+        except ValueError as exc:
+            return board.message(request, _sentence(exc))
         audit.record(session, staff, "rota pattern", board.now())
         return board.go(request, "/staff/rota")
 
@@ -70,34 +82,45 @@ def routes(board: Dashboard) -> list[Route]:
         except ValueError:
             return board.message(request, "Give the date as YYYY-MM-DD.")
         chosen = _staff_id(form.get("staff"))
-        row = await session.get(RotaOverride, day)
-        if form.get("remove") == "1":
-            if row is not None:
-                await session.delete(row)
-        elif row is None:
-            session.add(RotaOverride(day=day, staff_id=chosen))
-        else:
-            row.staff_id = chosen
+        clock, today = board.services.clock, board.services.clock.local_date(board.now())
+        try:
+            if form.get("remove") == "1":
+                await clear_override(session, day, today)
+            else:
+                await put_on_duty(session, clock, day, chosen, today)
+        except ValueError as exc:
+            return board.message(request, _sentence(exc))
         audit.record(session, staff, "rota override", board.now(), detail=day.isoformat())
         return board.go(request, "/staff/rota")
 
     @board.guarded("admin")
     async def people(request: Request, staff: Staff, session: AsyncSession) -> Response:
         everyone = (await session.scalars(select(Staff).order_by(Staff.name))).all()
-        context = {"title": "Staff", "people": everyone, "roles": ROLES}
+        context = {
+            "title": "Staff",
+            "people": everyone,
+            "roles": ROLES,
+            "min_password": MIN_LENGTH,
+        }
         return board.render(request, "staff.html", context, staff)
 
     @board.guarded("admin")
     async def add_person(request: Request, staff: Staff, session: AsyncSession) -> Response:
         form = await request.form()
-        email = str(form.get("email", "")).strip().casefold()[:255]
         name, role = str(form.get("name", "")).strip()[:128], str(form.get("role", ""))
         password = str(form.get("password", ""))
-        if "@" not in email or not name or role not in ROLES:
+        try:
+            email = check_email(str(form.get("email", "")))
+        except ValueError:
+            email = ""
+        if not email or not name or role not in ROLES:
             return board.message(request, "Give an email address, a name and a role.")
-        if len(password) < MIN_PASSWORD:
-            return board.message(request, f"Passwords need at least {MIN_PASSWORD} characters.")
-        if await session.scalar(select(Staff.id).where(Staff.email == email)) is not None:
+        try:
+            check_strength(password)
+        except WeakPassword as exc:
+            return board.message(request, _sentence(exc))
+        taken = select(Staff.id).where(func.lower(Staff.email) == email)
+        if await session.scalar(taken) is not None:
             return board.message(request, "There is already an account with that email.")
         now = board.now()
         person = Staff(

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.config import Settings, SettingsError
+from bot.staff import ROLES
 from storage.models import LoginAttempt, Staff
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,6 @@ log = logging.getLogger(__name__)
 COOKIE = "helpline_staff"
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
-ROLES = ("officer", "manager", "admin")  # each role can do all that the ones before it can
 
 
 def secret_key(settings: Settings) -> str:
@@ -127,13 +127,17 @@ class Keys:
 
 
 async def _failures(session: AsyncSession, key: str, now: datetime) -> tuple[int, datetime | None]:
-    """Failures for `key` in the window since its last success, and the latest one."""
+    """Failures for `key` in the window since its last success, and the latest one.
+
+    Both queries look only inside the window (index key, at), however many old rows are kept.
+    """
+    start = now - WINDOW
     last_success = await session.scalar(
         select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.key == key, LoginAttempt.succeeded.is_(True)
+            LoginAttempt.key == key, LoginAttempt.at > start, LoginAttempt.succeeded.is_(True)
         )
     )
-    since = max(now - WINDOW, last_success) if last_success else now - WINDOW
+    since = max(start, last_success) if last_success else start
     count, latest = (
         await session.execute(
             select(func.count(), func.max(LoginAttempt.at)).where(
@@ -174,7 +178,6 @@ async def throttled(session: AsyncSession, keys: Keys, now: datetime) -> timedel
 
 
 async def remember(session: AsyncSession, keys: Keys, succeeded: bool, now: datetime) -> None:
-    """Record the attempt, and forget attempts older than a day (they no longer count)."""
-    await session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1)))
+    """Record the attempt; bot.retention purges old ones nightly (they no longer count)."""
     for key in (keys.account, keys.address, keys.pair):
         session.add(LoginAttempt(key=key, succeeded=succeeded, at=now))

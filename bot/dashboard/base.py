@@ -18,9 +18,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
-from bot.dashboard.auth import ROLES, Sessions, has_role, secret_key
+from bot.dashboard.auth import Sessions, has_role, secret_key
 from bot.dashboard.security import csrf_token
 from bot.services import Services
+from bot.staff import ROLES
 from storage.models import Staff
 
 HERE = Path(__file__).parent

@@ -13,20 +13,19 @@ from starlette.routing import Route
 from bot import audit
 from bot.dashboard.base import Dashboard
 from bot.reports import Period, build_report, report_page
+from bot.reports.periods import parse_day
 from bot.reports.render import csv_text
 from storage.models import Staff
 
 
 def _period(request: Request, today: date) -> tuple[date, date] | str:
-    """The asked-for dates, or the last twelve months; a readable reason when they are wrong."""
+    """The asked-for dates (the last twelve months when none are given), or a readable reason."""
+    raw_start, raw_end = request.query_params.get("from"), request.query_params.get("to")
     try:
-        start = date.fromisoformat(request.query_params.get("from") or "")
-    except ValueError:
-        start = today - timedelta(days=364)
-    try:
-        end = date.fromisoformat(request.query_params.get("to") or "")
-    except ValueError:
-        end = today
+        start = parse_day(raw_start, "The start date") if raw_start else today - timedelta(days=364)
+        end = parse_day(raw_end, "The end date") if raw_end else today
+    except ValueError as exc:
+        return f"{exc}."
     if start > end:
         return "The start date must not be after the end date."
     if (end - start).days > 5 * 366:
@@ -36,7 +35,7 @@ def _period(request: Request, today: date) -> tuple[date, date] | str:
 
 def routes(board: Dashboard) -> list[Route]:
     def asked_period(request: Request) -> tuple[date, date] | Response:
-        today = date.fromisoformat(board.local(board.now(), "%Y-%m-%d"))
+        today = board.services.clock.local_date(board.now())
         period = _period(request, today)
         return board.message(request, period, 400) if isinstance(period, str) else period
 
@@ -47,7 +46,7 @@ def routes(board: Dashboard) -> list[Route]:
             return period
         start, end = period
         body = await report_page(board.services, start, end)
-        audit.record(session, staff, "view report", board.now(), detail=f"{start}..{end}")
+        audit.record(session, staff, audit.VIEW_REPORT, board.now(), detail=f"{start}..{end}")
         context = {"title": "Reports", "start": start, "end": end, "report": Markup(body)}
         return board.render(request, "reports.html", context, staff)
 
@@ -58,7 +57,7 @@ def routes(board: Dashboard) -> list[Route]:
             return period
         start, end = period
         report = await build_report(board.services, Period(start, end, board.settings.timezone))
-        audit.record(session, staff, "export report", board.now(), detail=f"{start}..{end}")
+        audit.record(session, staff, audit.EXPORT_REPORT, board.now(), detail=f"{start}..{end}")
         name = f"helpline-report-{start}-{end}.csv"
         return Response(
             csv_text(report),

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import phonenumbers
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -19,11 +20,12 @@ from starlette.routing import Route
 from bot import audit, casework
 from bot.dashboard.auth import Keys, remember, throttled
 from bot.dashboard.base import Dashboard
-from bot.passwords import verify_password
+from bot.passwords import hash_password, needs_rehash, verify_password
 from storage.crypto import lookup_hash
 from storage.models import Callback, Contact, Enquiry, Staff
 
 MAX_FIELD = 4000
+SEARCH_LIMIT = 50  # the newest matches; a phone number rarely has more
 
 
 def _field(form: Any, name: str) -> str:
@@ -63,6 +65,8 @@ def routes(board: Dashboard) -> list[Route]:
             if not ok or staff is None:
                 return board.message(request, "That email and password do not match.", 401)
             staff.last_login_at = now
+            if needs_rehash(staff.password_hash or ""):  # stronger parameters since it was set
+                staff.password_hash = hash_password(password)
             audit.record(session, staff, "sign in", now)
         response = board.go(request, "/staff/queue")
         board.sessions.issue(response, staff, now, now)  # a new cookie at every sign-in
@@ -193,9 +197,10 @@ async def _search(
             or_(Enquiry.callback_phone_hash == hashes[0], Enquiry.contact_id.in_(contacts))
         )
         kind = "phone number"
-    enquiries = (await session.scalars(statement.order_by(Enquiry.received_at.desc()))).all()
-    found = []
-    for enquiry in enquiries[:50]:
-        await session.refresh(enquiry, ["callback"])
-        found.append((enquiry, enquiry.callback))
-    return found, kind
+    statement = (
+        statement.options(selectinload(Enquiry.callback))
+        .order_by(Enquiry.received_at.desc())
+        .limit(SEARCH_LIMIT)
+    )
+    enquiries = (await session.scalars(statement)).all()
+    return [(enquiry, enquiry.callback) for enquiry in enquiries], kind

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.digest import send_digest
-from bot.notify import dispatch, parse_smtp_url
+from bot.notify import Senders, dispatch, parse_smtp_url
 from bot.services import Services
 from storage.models import Callback, OutboxMessage, RotaOverride
 from tests.bot.queue_helpers import (
@@ -201,3 +201,19 @@ async def test_a_blocked_staff_chat_fails_once_and_is_not_retried(
     assert sorted(r.status for r in rows) == ["expanded", "failed"]
     assert await dispatch(wired, clock.advance(hours=1)) == 0
     assert len(fake.calls("sendMessage")) == 1
+
+
+async def test_one_telegram_connection_serves_every_dispatch(
+    wired: Services, clock: FakeClock, telegram_api: tuple[FakeTelegram, str]
+) -> None:
+    fake, _ = telegram_api
+    await add_staff(wired, "sue@council.gov.uk", role="manager", chat_id="2002")
+    senders = Senders.from_settings(wired.settings)
+    try:
+        for _ in range(2):
+            await receive(wired, clock())  # nobody on duty: the managers are told
+            assert await dispatch(wired, clock(), senders) == 2  # email and Telegram
+    finally:
+        await senders.close()
+    assert len(fake.sent_messages()) == 2
+    assert len(fake.calls("getMe")) == 1  # not once per message

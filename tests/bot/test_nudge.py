@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from bot.config import Settings
-from bot.nudge import start_nudges
+from bot.nudge import due_for_nudge, start_nudges
 from bot.router import Inbound
 from bot.services import Services
-from storage.models import Callback, Enquiry
+from storage.models import AuditEntry, Callback, Contact, Enquiry
 from tests.bot.queue_helpers import callback_of, outbox_rows, receive, services_with
 from tests.conftest import FakeClock, london
 
@@ -48,6 +48,10 @@ async def test_the_parent_chooses_a_new_time(settings: Settings, clock: FakeCloc
             "we tried to call you. Reply 1 to choose a time, 2 if you no longer need us."
         )
         assert len(row.payload["text"]) <= 160
+        async with services.sessions.begin() as session:  # the old deadline was chased
+            await session.execute(
+                update(Callback).values(reminded_at=clock(), escalated_at=clock())
+            )
         await _reply(services, "555", "1", 1)
         replies = await _reply(services, "555", "2", 2)  # the afternoon
         assert replies == ["Thank you. We will call you in the afternoon on Tuesday 24 November."]
@@ -55,6 +59,15 @@ async def test_the_parent_chooses_a_new_time(settings: Settings, clock: FakeCloc
         assert callback.preferred_time == "afternoon"
         assert callback.due_at == london(2026, 11, 24, 17, 0)
         assert callback.status == "attempted"
+        # The new deadline gets its own reminder and escalation.
+        assert callback.reminded_at is None and callback.escalated_at is None
+        async with services.sessions() as session:
+            actors = set(
+                await session.scalars(
+                    select(AuditEntry.actor).where(AuditEntry.action == "callback_rescheduled")
+                )
+            )
+        assert actors == {"parent"}
     finally:
         await services.close()
 
@@ -87,5 +100,42 @@ async def test_web_chat_and_console_contacts_are_not_messaged(
             await _unanswered(services, reference)
         assert await start_nudges(services, clock()) == 0
         assert await outbox_rows(services, kind="nudge") == []
+    finally:
+        await services.close()
+
+
+async def test_parents_who_cannot_be_messaged_are_not_looked_at_again(
+    settings: Settings, clock: FakeClock
+) -> None:
+    services = services_with(settings, clock)
+    try:
+        quiet = {}
+        for channel in ("webchat", "console", "telegram", "telegram"):
+            reference = await receive(services, london(2026, 11, 16, 10, 0), channel=channel)
+            await _unanswered(services, reference)
+            quiet[reference] = channel
+        opted_out, messageable = [r for r, c in quiet.items() if c == "telegram"]
+        caller = await receive(services, clock(), channel="voice", address="+447700900555")
+        await _unanswered(services, caller)  # texted as SMS, but that number opted out
+        async with services.sessions.begin() as session:
+            session.add(
+                Contact(
+                    channel="sms",
+                    address="+447700900555",
+                    language="en",
+                    opted_out=True,
+                    unreachable=False,
+                    created_at=clock(),
+                    last_seen_at=clock(),
+                )
+            )
+            enquiry = await session.scalar(select(Enquiry).where(Enquiry.reference == opted_out))
+            assert enquiry is not None and enquiry.contact_id is not None
+            await session.execute(
+                update(Contact).where(Contact.id == enquiry.contact_id).values(opted_out=True)
+            )
+        async with services.sessions() as session:
+            due = await due_for_nudge(session, settings.nudge_after_attempts)
+        assert due == [(await callback_of(services, messageable)).id]
     finally:
         await services.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
+from bot import audit
 from bot.services import Services
 from storage.models import AuditEntry
 from tests.bot.dashboard.helpers import add_staff, enquire, sign_in
@@ -25,13 +26,21 @@ async def test_a_manager_sees_the_period_report_with_charts_and_csv(
     csv = await client.get("/staff/reports.csv", params={"from": "2026-11-01", "to": "2026-11-30"})
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
     assert "attachment" in csv.headers["content-disposition"]
+    lines = csv.text.splitlines()
+    assert "2026-11,2,0 of 0,–,0 of 0,–" in lines  # the two contacts of November
+    assert "SEN,2,0" in lines
     backwards = await client.get(
         "/staff/reports", params={"from": "2026-12-01", "to": "2026-11-01"}
     )
     assert backwards.status_code == 400
+    for params in ({"from": "2026-13-01"}, {"to": "yesterday"}):
+        for path in ("/staff/reports", "/staff/reports.csv"):
+            malformed = await client.get(path, params=params)
+            assert malformed.status_code == 400
+            assert "is not a date such as" in malformed.text
     async with services.sessions() as session:
         actions = set(await session.scalars(select(AuditEntry.action)))
-    assert {"view report", "export report"} <= actions
+    assert {audit.VIEW_REPORT, audit.EXPORT_REPORT} <= actions
 
 
 async def test_an_officer_may_not_see_reports(
