@@ -6,7 +6,6 @@ one transaction, so a crash leaves either the old state or the whole new one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from bot.config import Settings
 from bot.enquiries import confirmation_text, create_enquiry
 from bot.flood import FloodGuard, throttled
 from bot.i18n import Catalogs, office_hours
+from bot.locks import ConversationLocks
 from bot.records import forget, raise_concern, transcribe
 from flows.engine import DONE, Engine, Flow, Reply
 from flows.intake import INTAKE, SAFETY_MESSAGE
@@ -107,9 +107,10 @@ class Router:
         self.catalogs = catalogs
         self.outbox_channels = outbox_channels
         self.now = now
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self.locks = ConversationLocks()
         self.flows: dict[str, tuple[Flow, Finisher | None]] = {INTAKE.name: (INTAKE, None)}
-        self._sqlite_lock = asyncio.Lock() if settings.is_sqlite else None
+        # SQLite takes one writer at a time: there, every conversation shares one lock.
+        self._one_writer = settings.is_sqlite
         self.intercepts: list[Intercept] = []
         self.flood = FloodGuard()
 
@@ -148,42 +149,29 @@ class Router:
     async def recover(self) -> int:
         """Process deliveries acknowledged before a crash but never processed."""
         async with self.sessions() as session:
-            pending = [row.id for row in await inbox.unprocessed(session, limit=10_000)]
-        for inbox_id in pending:
-            await self.process(inbox_id)
+            pending = await inbox.unprocessed(session, limit=10_000)
+        for row in pending:
+            await self.process_message(row.id, key=(row.channel, row.address))
         return len(pending)
 
-    async def process(self, inbox_id: int) -> list[Reply]:
-        return (await self.process_message(inbox_id)).replies
-
-    async def process_message(self, inbox_id: int, key: tuple[str, str] | None = None) -> Processed:
+    async def process_message(self, inbox_id: int, key: tuple[str, str]) -> Processed:
         """Process one recorded delivery under its conversation's lock.
 
-        A channel that has just recorded the message passes its (channel, address) as `key`,
-        saving a read of the row; the language comes back so the reply needs no second read.
+        `key` is the delivery's (channel, address), which every caller already holds; the
+        language comes back so a channel rendering by language needs no second read.
         """
-        if key is None and self._sqlite_lock is None:
-            async with self.sessions() as session:
-                row = await session.get(InboxMessage, inbox_id)
-                key = (row.channel, row.address) if row else ("", "")
-        key = key or ("", "")
-        lock = self._sqlite_lock or self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            try:
-                for attempt in range(1, RACE_RETRIES + 1):
-                    try:
-                        async with self.sessions.begin() as session:
-                            return await self._process(session, inbox_id)
-                    except IntegrityError:
-                        # Another worker created this contact or conversation a moment ago
-                        # (the in-process lock cannot see it): run again on its row.
-                        if attempt == RACE_RETRIES:
-                            raise
-                        log.info("a new contact raced another worker; processing again")
-                raise AssertionError("unreachable")
-            finally:
-                if self._sqlite_lock is None and not lock.locked():
-                    self._locks.pop(key, None)
+        async with self.locks.hold("sqlite" if self._one_writer else key):
+            for attempt in range(1, RACE_RETRIES + 1):
+                try:
+                    async with self.sessions.begin() as session:
+                        return await self._process(session, inbox_id)
+                except IntegrityError:
+                    # Another worker created this contact or conversation a moment ago
+                    # (the in-process lock cannot see it): run again on its row.
+                    if attempt == RACE_RETRIES:
+                        raise
+                    log.info("a new contact raced another worker; processing again")
+            raise AssertionError("unreachable")
 
     # -- inside the transaction ----------------------------------------------
     async def _process(self, session: AsyncSession, inbox_id: int) -> Processed:

@@ -271,7 +271,7 @@ async def test_process_message_gives_the_language_the_reply_needs(services: Serv
     assert inbox_id is not None
     done = await services.router.process_message(inbox_id, key=key)
     assert done.replies and done.language == "en"
-    again = await services.router.process_message(inbox_id)  # already processed: same answer
+    again = await services.router.process_message(inbox_id, key=key)  # done: same answer
     assert again.replies == done.replies and again.language == "en"
     refusal = await services.router.record(parent.inbound("no"))
     assert refusal is not None
@@ -362,3 +362,9 @@ async def test_a_redelivery_replays_the_replies_with_the_language(services: Serv
     again = await services.router.deliver_message(message)
     assert again == first
     assert await count(services, InboxMessage) == 1
+
+
+async def test_the_router_keeps_no_lock_for_a_quiet_conversation(services: Services) -> None:
+    parents = [Parent(services, channel="telegram", address=str(n)) for n in range(5)]
+    await asyncio.gather(*(parent.say("hello") for parent in parents))
+    assert len(services.router.locks) == 0
