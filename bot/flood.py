@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.records import raise_concern, transcribe
+from bot.records import safety_first, transcribe
 from flows.engine import N_, Reply
-from flows.intake import SAFETY_MESSAGE
-from flows.safeguarding import find_risk
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -89,13 +87,12 @@ async def throttled(
     state = dict(conversation.state)
     engine = router.engine(state, conversation.flow)
     replies: list[Reply] = []
-    risk = find_risk(text, state.get("language"))
-    if risk is not None:
-        replies.append(Reply(engine._(SAFETY_MESSAGE)))
-        step = str(state.get("step") or "start")
-        await raise_concern(
-            session, router.clock, contact, conversation, state, row, risk, step, now
-        )
+    step = str(state.get("step") or "start")
+    safety = await safety_first(
+        session, router.clock, engine, contact, conversation, state, row, step, now
+    )
+    if safety is not None:
+        replies.append(safety)
         conversation.state = state
     elif warn:
         replies.append(Reply(engine._(SLOW_DOWN)))

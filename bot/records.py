@@ -15,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.calendar import WorkingClock
 from bot.callbacks import make_urgent
-from flows.engine import Reply
+from flows.engine import Engine, Reply
+from flows.intake import SAFETY_MESSAGE
 from flows.safeguarding import RiskMatch as RiskFound
+from flows.safeguarding import find_risk
 from storage import inbox, outbox
 from storage.models import Contact, Conversation, Enquiry, InboxMessage, RiskMatch, TranscriptLine
 
@@ -71,6 +73,26 @@ async def raise_concern(
         send_after=clock.next_opening(now),  # now in office hours, else at the opening
     )
     log.warning("safeguarding concern raised on a %s conversation", row.channel)
+
+
+async def safety_first(
+    session: AsyncSession,
+    clock: WorkingClock,
+    engine: Engine,
+    contact: Contact,
+    conversation: Conversation,
+    state: dict[str, Any],
+    row: InboxMessage,
+    step: str,
+    now: datetime,
+) -> Reply | None:
+    """Words that suggest a child at risk: raise the concern and give the safety numbers at once,
+    whatever else this message does (answer a question, or wait out a flood)."""
+    risk = find_risk(str(row.payload.get("text") or ""), state.get("language"))
+    if risk is None:
+        return None
+    await raise_concern(session, clock, contact, conversation, state, row, risk, step, now)
+    return Reply(engine._(SAFETY_MESSAGE))
 
 
 async def forget(session: AsyncSession, contact: Contact, conversation: Conversation) -> None:

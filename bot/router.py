@@ -22,10 +22,9 @@ from bot.enquiries import confirmation_text, create_enquiry
 from bot.flood import FloodGuard, throttled
 from bot.i18n import Catalogs, office_hours
 from bot.locks import ConversationLocks
-from bot.records import forget, raise_concern, transcribe
+from bot.records import forget, safety_first, transcribe
 from flows.engine import DONE, Engine, Flow, Reply
-from flows.intake import INTAKE, SAFETY_MESSAGE
-from flows.safeguarding import find_risk
+from flows.intake import INTAKE
 from flows.validators import show_phone
 from storage import inbox, outbox
 from storage.crypto import lookup_hash
@@ -226,12 +225,19 @@ class Router:
         state, outcome = turn.state, turn.outcome
         flow, finisher = self.flows.get(conversation.flow, (INTAKE, None))
         replies.extend(turn.replies)
-        risk = find_risk(text, state.get("language"))
-        if risk is not None:
-            replies.insert(0, Reply(self.engine(state)._(SAFETY_MESSAGE)))
-            await raise_concern(
-                session, self.clock, contact, conversation, state, row, risk, answering, now
-            )
+        safety = await safety_first(
+            session,
+            self.clock,
+            self.engine(state),
+            contact,
+            conversation,
+            state,
+            row,
+            answering,
+            now,
+        )
+        if safety is not None:
+            replies.insert(0, safety)
         if outcome == "language":
             contact.language = state["language"]
             engine = self.engine(state, flow.name)
