@@ -95,20 +95,31 @@ async def safety_first(
     return Reply(engine._(SAFETY_MESSAGE))
 
 
-async def forget(session: AsyncSession, contact: Contact, conversation: Conversation) -> None:
-    """Stop or no consent: delete the draft and what was said in it."""
+async def forget(
+    session: AsyncSession,
+    contact: Contact,
+    conversation: Conversation | None,
+    *,
+    keep_contact: bool = False,
+) -> None:
+    """Stop or no consent: delete the draft and what was said in it.
+
+    `keep_contact` (an SMS opt-out) keeps the contact row, to remember not to message them;
+    otherwise a contact with no enquiry goes too. Without a `conversation` in hand, whatever
+    conversation the contact has is deleted."""
     await session.execute(
         delete(TranscriptLine).where(
             TranscriptLine.contact_id == contact.id, TranscriptLine.enquiry_id.is_(None)
         )
     )
-    if conversation.id is not None:
+    if conversation is None:
+        await session.execute(delete(Conversation).where(Conversation.contact_id == contact.id))
+    elif conversation.id is not None:
         await session.delete(conversation)
     has_enquiry = await session.scalar(select(Enquiry.id).where(Enquiry.contact_id == contact.id))
-    await inbox.redact_address(
-        session, contact.channel, contact.address, drop_address=has_enquiry is None
-    )
-    if has_enquiry is None:
+    drop = has_enquiry is None and not keep_contact
+    await inbox.redact_address(session, contact.channel, contact.address, drop_address=drop)
+    if drop:
         await session.delete(contact)
 
 

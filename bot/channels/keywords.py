@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.callbacks import OPEN_STATUSES
 from bot.i18n import due_parts
+from bot.records import forget
 from flows.engine import DONE, N_, Reply
-from storage import inbox
-from storage.models import Callback, Contact, Conversation, Enquiry, InboxMessage, TranscriptLine
+from storage.models import Callback, Contact, Conversation, Enquiry, InboxMessage
 
 if TYPE_CHECKING:
     from bot.router import Router
@@ -56,7 +57,7 @@ async def subscriptions(
     _ = router.catalogs.gettext(contact.language)
     if word in OPT_OUT:
         contact.opted_out = True
-        await _forget_draft(session, contact)
+        await forget(session, contact, None, keep_contact=True)
         # On SMS, Twilio answers STOP itself on long codes (and would block our reply anyway).
         return [] if row.channel == "sms" else [Reply(_(UNSUBSCRIBED))]
     if contact.opted_out:
@@ -97,7 +98,7 @@ async def status_reply(
             select(Enquiry.reference, Callback.due_at)
             .join(Callback, Callback.enquiry_id == Enquiry.id)
             .where(Enquiry.contact_id == contact.id, Callback.closed_at.is_(None))
-            .where(Callback.status.in_(("queued", "assigned", "attempted")))
+            .where(Callback.status.in_(OPEN_STATUSES))
             .order_by(Enquiry.received_at.desc())
             .limit(1)
         )
@@ -107,14 +108,3 @@ async def status_reply(
     reference, due_at = found
     parts = due_parts(due_at, language, router.settings.timezone)
     return Reply(_(STATUS_OPEN).format(reference=reference, **parts))
-
-
-async def _forget_draft(session: AsyncSession, contact: Contact) -> None:
-    """Like the intake's stop, but the contact stays, to remember it must not be messaged."""
-    await session.execute(
-        delete(TranscriptLine).where(
-            TranscriptLine.contact_id == contact.id, TranscriptLine.enquiry_id.is_(None)
-        )
-    )
-    await session.execute(delete(Conversation).where(Conversation.contact_id == contact.id))
-    await inbox.redact_address(session, contact.channel, contact.address)

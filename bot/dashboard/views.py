@@ -191,10 +191,11 @@ async def _search(
         except phonenumbers.NumberParseException:
             return [], "nothing recognisable"
         e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        hashes = [lookup_hash(e164), lookup_hash(f"whatsapp:{e164}")]
-        contacts = select(Contact.id).where(Contact.address_hash.in_(hashes))
+        # One hash for SMS, WhatsApp and voice alike: the channels store the bare number.
+        number_hash = lookup_hash(e164)
+        contacts = select(Contact.id).where(Contact.address_hash == number_hash)
         statement = select(Enquiry).where(
-            or_(Enquiry.callback_phone_hash == hashes[0], Enquiry.contact_id.in_(contacts))
+            or_(Enquiry.callback_phone_hash == number_hash, Enquiry.contact_id.in_(contacts))
         )
         kind = "phone number"
     statement = (
