@@ -7,7 +7,8 @@ one transaction, so a crash leaves either the old state or the whole new one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -37,6 +38,7 @@ from storage.models import (
 
 log = logging.getLogger(__name__)
 RACE_RETRIES = 3
+SQLITE_WRITER = ("sqlite", "writer")  # the one lock key every SQLite writer shares
 
 Finisher = Callable[
     [AsyncSession, "Router", Contact, Conversation, dict[str, Any], datetime],
@@ -153,13 +155,23 @@ class Router:
             await self.process_message(row.id, key=(row.channel, row.address))
         return len(pending)
 
+    @asynccontextmanager
+    async def one_writer(self) -> AsyncIterator[None]:
+        """On SQLite writers take turns (one database lock for the whole process) rather than
+        fail with "database is locked"; on PostgreSQL row locks do the work."""
+        if not self._one_writer:
+            yield
+            return
+        async with self.locks.hold(SQLITE_WRITER):
+            yield
+
     async def process_message(self, inbox_id: int, key: tuple[str, str]) -> Processed:
         """Process one recorded delivery under its conversation's lock.
 
         `key` is the delivery's (channel, address), which every caller already holds; the
         language comes back so a channel rendering by language needs no second read.
         """
-        async with self.locks.hold("sqlite" if self._one_writer else key):
+        async with self.locks.hold(SQLITE_WRITER if self._one_writer else key):
             for attempt in range(1, RACE_RETRIES + 1):
                 try:
                     async with self.sessions.begin() as session:

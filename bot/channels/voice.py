@@ -7,10 +7,7 @@ TwiML it got, so a retried webhook hears the same answer and changes nothing.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qsl
 
 import httpx
@@ -50,16 +47,7 @@ async def read_form(request: Request) -> ImmutableMultiDict[str, str] | None:
 
 
 def routes(services: Services) -> list[Route | Mount]:
-    sqlite_lock = asyncio.Lock() if services.settings.is_sqlite else None
-
-    @contextlib.asynccontextmanager
-    async def one_writer() -> AsyncIterator[None]:
-        # SQLite has a single writer: take turns rather than fail with "database is locked".
-        if sqlite_lock is None:
-            yield
-            return
-        async with sqlite_lock:
-            yield
+    one_writer = services.router.one_writer  # the same turn-taking as every message
 
     async def checked(request: Request) -> dict[str, str] | Response:
         form = await read_form(request)
