@@ -201,19 +201,10 @@ async def _send_survey(
     if contact.channel not in outbox.PARENT_CHANNELS:
         return Closed(False, f"the {enquiry.channel} channel cannot start a message")
     state = {"language": enquiry.language}
-    replies = await router.start_flow(session, contact, "feedback", state, now, enquiry.id)
+    replies = await router.start_flow(
+        session, contact, "feedback", state, now, enquiry.id, kind="survey"
+    )
     if replies is None:
         return Closed(False, "the parent is in the middle of a new enquiry")
-    for reply in replies:
-        outbox.enqueue(
-            session,
-            channel=contact.channel,
-            address=contact.address,
-            kind="survey",
-            payload=reply.as_dict(),
-            now=now,
-            contact_id=contact.id,
-            enquiry_id=enquiry.id,
-        )
     enquiry.survey_sent_at = now
     return Closed(True, "survey sent")

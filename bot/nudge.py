@@ -19,7 +19,6 @@ from bot import audit
 from bot.callbacks import OPEN_STATUSES
 from flows.engine import Reply
 from flows.nudge import CLOSED, NUDGE, NUDGE_NAME, RESCHEDULED, WINDOWS
-from storage import outbox
 from storage.crypto import lookup_hash
 from storage.models import Callback, Contact, Conversation, Enquiry
 
@@ -131,24 +130,15 @@ async def _nudge_one(router: Router, session: AsyncSession, callback_id: int, no
     if getattr(claimed, "rowcount", 0) != 1:
         return 0  # another sweep got there first
     state: dict[str, Any] = {"language": enquiry.language, "reference": enquiry.reference}
-    replies = await router.start_flow(session, target, NUDGE_NAME, state, now, enquiry.id)
+    replies = await router.start_flow(
+        session, target, NUDGE_NAME, state, now, enquiry.id, kind="nudge"
+    )
     if replies is None:
         # Mid-intake with us right now: give the claim back and try at the next sweep.
         await session.execute(
             update(Callback).where(Callback.id == callback_id).values(nudged_at=None)
         )
         return 0
-    for reply in replies:
-        outbox.enqueue(
-            session,
-            channel=target.channel,
-            address=target.address,
-            kind="nudge",
-            payload=reply.as_dict(),
-            now=now,
-            contact_id=target.id,
-            enquiry_id=enquiry.id,
-        )
     return 1
 
 

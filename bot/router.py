@@ -316,8 +316,11 @@ class Router:
         state: dict[str, Any],
         now: datetime,
         enquiry_id: int | None = None,
+        *,
+        kind: str,
     ) -> list[Reply] | None:
-        """Begin a service-started flow with a contact; None when they are mid-intake (busy)."""
+        """Begin a service-started flow with a contact and queue its first messages (outbox rows
+        of `kind`) to them; None when they are mid-intake (busy) and nothing was done."""
         existing = await session.scalar(
             select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
         )
@@ -340,6 +343,17 @@ class Router:
         conversation.state = turn.state
         await session.flush()
         transcribe(session, contact, conversation, "", turn.replies, now)
+        for reply in turn.replies:
+            outbox.enqueue(
+                session,
+                channel=contact.channel,
+                address=contact.address,
+                kind=kind,
+                payload=reply.as_dict(),
+                now=now,
+                contact_id=contact.id,
+                enquiry_id=enquiry_id,
+            )
         return turn.replies
 
     def engine(self, state: dict[str, Any], flow_name: str = INTAKE.name) -> Engine:

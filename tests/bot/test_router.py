@@ -248,8 +248,15 @@ async def test_a_service_started_flow_runs_and_finishes(services: Services) -> N
     await parent.complete()
     async with services.sessions.begin() as session:
         contact = (await session.scalars(select(Contact))).one()
-        started = await services.router.start_flow(session, contact, "rating", {}, services.now())
+        started = await services.router.start_flow(
+            session, contact, "rating", {}, services.now(), kind="survey"
+        )
     assert started is not None and started[0].text == "How did we do?"
+    async with services.sessions() as session:
+        queued = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "survey"))
+        ).all()
+    assert [(row.address, row.payload["text"]) for row in queued] == [("77", "How did we do?")]
     replies = await parent.say("2")
     assert replies[-1].text == "Thank you for telling us."
     assert finished == [{"rating": "5"}]
@@ -258,7 +265,9 @@ async def test_a_service_started_flow_runs_and_finishes(services: Services) -> N
     await parent.say("hello again")
     async with services.sessions.begin() as session:
         contact = (await session.scalars(select(Contact))).one()
-        busy = await services.router.start_flow(session, contact, "rating", {}, services.now())
+        busy = await services.router.start_flow(
+            session, contact, "rating", {}, services.now(), kind="survey"
+        )
     assert busy is None
 
 
@@ -341,7 +350,7 @@ async def test_an_unanswered_survey_is_dropped_without_forgetting_the_parent(
     async with services.sessions.begin() as session:
         contact = (await session.scalars(select(Contact))).one()
         started = await services.router.start_flow(
-            session, contact, FEEDBACK.name, {}, services.now()
+            session, contact, FEEDBACK.name, {}, services.now(), kind="survey"
         )
     assert started
     clock.advance(hours=25)
