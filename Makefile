@@ -2,21 +2,33 @@
 PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
+# uv installs exactly what uv.lock says (versions and hashes); uv itself is pinned here and
+# installed with pip into its own small venv, so a machine needs only Python 3.11 and make.
+UV_VERSION := 0.13.8
+UV := .uv/bin/uv
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
 export PTB_TIMEDELTA := true
 
-.PHONY: run test install install-test locales lint browser clean
+.PHONY: run test install install-test locales locales-compile lint browser lock clean
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+$(UV):
+	$(PYTHON) -m venv .uv || python3 -m venv .uv
+	.uv/bin/pip install --quiet uv==$(UV_VERSION)
 
-install: $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+install: $(UV)
+	$(UV) sync --locked --no-dev
 	$(MAKE) --no-print-directory locales-compile
 
-install-test: $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[test]'
+install-test: $(UV)
+	$(UV) sync --locked --extra test
 	$(MAKE) --no-print-directory locales-compile
+
+# Refresh the lock on purpose: `make lock` keeps every pin it can; `make lock UPGRADE=babel`
+# moves one package to the newest version pyproject's ranges allow. Then `make test`.
+lock: $(UV)
+	$(UV) lock $(if $(UPGRADE),--upgrade-package $(UPGRADE))
 
 # Build the .mo files from the committed .po catalogs (they are never committed).
 locales-compile:
@@ -50,4 +62,4 @@ test: install-test browser lint
 	$(BIN)/pytest -q
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .uv .pytest_cache .mypy_cache .ruff_cache
