@@ -52,9 +52,9 @@ async def bench_digest(args: argparse.Namespace) -> None:
 
 async def build_once() -> dict[str, object]:
     """In the child: services as the scheduler builds them, then today's digest."""
-    from bot.config import load_settings
-    from bot.digest import build_digest, render_digest
-    from bot.services import build_services
+    from bot.core.settings import load_settings
+    from bot.domain.digest import build_digest, render_digest
+    from bot.wiring import build_services
 
     services = build_services(load_settings())
     try:

@@ -22,7 +22,7 @@ from bench.servers import drop_database, fresh_database, helpline_env
 async def run(kind: str, conversations: int, concurrency: int, show: bool) -> None:
     url = await fresh_database(kind)
     os.environ.update(helpline_env(url))
-    from bot.app import create_app
+    from bot.web.app import create_app
 
     app = create_app()
     try:

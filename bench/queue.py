@@ -91,7 +91,7 @@ async def explain(url: str) -> None:
     import asyncpg
     from sqlalchemy.dialects.postgresql import asyncpg as pg
 
-    from bot.dashboard.queue import Filters, statement
+    from bot.web.dashboard.queue import Filters, statement
 
     dialect = pg.dialect()
     connection = await asyncpg.connect(url)

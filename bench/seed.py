@@ -26,8 +26,8 @@ TOPICS = ["sen_support", "ehc", "tribunal", "exclusion", "bullying", "admissions
 async def migrate(url: str) -> None:
     """Create the schema exactly as `helpline serve` would, with the bench keys."""
     os.environ.update(helpline_env(url))
-    from bot.config import load_settings
-    from bot.services import build_services
+    from bot.core.settings import load_settings
+    from bot.wiring import build_services
 
     services = build_services(load_settings())
     try:
@@ -50,7 +50,7 @@ def tokens() -> dict[str, str]:
 
 async def seed(url: str, enquiries: int, open_callbacks: int, now: datetime) -> float:
     """Staff (officers 1..8, a manager), `enquiries` enquiries and callbacks; returns seconds."""
-    from bot.passwords import hash_password
+    from bot.domain.passwords import hash_password
 
     started = time.perf_counter()
     made = tokens()

@@ -89,14 +89,14 @@ class Server:
     def helpline(cls, database_url: str) -> Server:
         """`helpline serve` (one uvicorn worker), Twilio on, the fixed bench keys."""
         port = free_port()
-        command = [sys.executable, "-m", "bot.cli", "serve", "--no-scheduler"]
+        command = [sys.executable, "-m", "bot.cli.main", "serve", "--no-scheduler"]
         command += ["--host", "127.0.0.1", "--port", str(port)]
         return cls(command, port, helpline_env(database_url))
 
     @classmethod
     def scheduler(cls, database_url: str) -> Server:
         """`helpline scheduler`: the sweep, queues and digest alone (no HTTP port)."""
-        command = [sys.executable, "-m", "bot.cli", "scheduler"]
+        command = [sys.executable, "-m", "bot.cli.main", "scheduler"]
         return cls(command, 0, helpline_env(database_url))
 
     @classmethod

@@ -6,17 +6,8 @@ questions, no summary to confirm, each message well inside one SMS.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from flows.engine import N_, Choice, Flow, Invalid, Reply, Step
+from flows.engine import N_, Choice, Flow, Invalid, Step
 from flows.intake import WORDS as INTAKE_WORDS
-from storage.models import Contact, Conversation, SurveyResponse
-
-if TYPE_CHECKING:
-    from bot.router import Router
 
 MAX_HELPED = 1000
 
@@ -65,26 +56,3 @@ FEEDBACK = Flow(
         ),
     ),
 )
-
-
-async def store_feedback(
-    session: AsyncSession,
-    router: Router,
-    contact: Contact,
-    conversation: Conversation,
-    state: dict[str, Any],
-    now: datetime,
-) -> list[Reply]:
-    """The finisher: keep the answers against the enquiry the survey was sent for."""
-    answers = state.get("answers", {})
-    enquiry_id = conversation.enquiry_id
-    if enquiry_id is not None:
-        session.add(
-            SurveyResponse(
-                enquiry_id=int(enquiry_id),
-                rating=int(answers["rating"]) if answers.get("rating") else None,
-                helped=answers.get("helped"),
-                received_at=now,
-            )
-        )
-    return [Reply(router.engine(state, FEEDBACK.name)._(THANKS))]

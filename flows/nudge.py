@@ -1,6 +1,6 @@
 """The nudge: after several unanswered calls, ask the parent when to call, or whether to stop.
 
-Started by the service (bot/nudge.py), not by the parent; two short questions, no summary,
+Started by the service (bot/conversation/nudge.py), not by the parent; two short questions, no summary,
 each short enough for one SMS. See diagrams/nudge.mmd.
 """
 

@@ -203,7 +203,7 @@ class Staff(Base):
     created_at: Mapped[datetime]
 
 
-OPEN_SQL = "status IN ('queued', 'assigned', 'attempted')"  # bot.callbacks.OPEN_STATUSES
+OPEN_SQL = "status IN ('queued', 'assigned', 'attempted')"  # bot.domain.callbacks.OPEN_STATUSES
 
 
 class Callback(Base):

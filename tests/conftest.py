@@ -22,8 +22,9 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 import pytest
 from sqlalchemy import text
 
-from bot.config import Settings, database_url
-from bot.services import Services, build_services
+from bot.core.services import Services
+from bot.core.settings import Settings, database_url
+from bot.wiring import build_services
 from storage import crypto
 from storage.db import make_engine, upgrade
 from storage.models import Base
@@ -93,7 +94,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     from babel.messages.mofile import write_mo
     from babel.messages.pofile import read_po
 
-    from bot.i18n import LOCALES
+    from bot.core.i18n import LOCALES
 
     for po in LOCALES.glob("*/LC_MESSAGES/messages.po"):
         mo = po.with_suffix(".mo")

@@ -6,8 +6,8 @@ import uuid
 
 from sqlalchemy import func, select
 
-from bot.router import Inbound, Router
-from bot.services import Services
+from bot.conversation.router import Inbound, Router
+from bot.core.services import Services
 from flows.engine import Reply
 
 # One good answer per intake step (flows/intake.py), in the order the intake asks them.

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po, write_po
 
-from bot import catalog_checks
-from bot.catalog_checks import check_language, check_template, languages_in, review_status
-from bot.config import DEFAULT_LANGUAGES, Settings
-from bot.i18n import LANGUAGE_NAMES, LOCALES, CatalogMissing, Catalogs
+from bot.core import catalog_checks
+from bot.core.catalog_checks import check_language, check_template, languages_in, review_status
+from bot.core.i18n import LANGUAGE_NAMES, LOCALES, CatalogMissing, Catalogs
+from bot.core.settings import DEFAULT_LANGUAGES, Settings
 
 PYBABEL = str(Path(sys.executable).with_name("pybabel"))
 COMMUNITY = [code for code in DEFAULT_LANGUAGES if code != "en"]

@@ -14,7 +14,7 @@ from telegram.error import Forbidden, InvalidToken, RetryAfter
 from twilio.base.exceptions import TwilioRestException
 from twilio.request_validator import RequestValidator
 
-from bot.twilio_client import make_twilio_client, rebase_twilio_url
+from bot.channels.twilio.client import make_twilio_client, rebase_twilio_url
 from tests.fakes.server import LiveServer
 from tests.fakes.telegram_api import (
     FakeTelegram,

@@ -11,11 +11,11 @@ import pytest
 from babel.dates import get_day_names, get_month_names
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.config import DEFAULT_LANGUAGES, Settings
-from bot.i18n import Catalogs, babel_locale, due_parts
-from bot.router import Inbound
-from bot.services import Services
+from bot.conversation.router import Inbound
+from bot.core.i18n import Catalogs, babel_locale, due_parts
+from bot.core.services import Services
+from bot.core.settings import DEFAULT_LANGUAGES, Settings
+from bot.web.app import create_app
 from flows.answer_words import NO_WORDS, YES_WORDS
 from flows.engine import Engine
 from flows.intake import CONFIRMATION, INTAKE

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.config import load_settings
+from bot.core.settings import load_settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

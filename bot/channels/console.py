@@ -7,12 +7,12 @@ import sys
 import uuid
 from typing import TextIO
 
-from bot.router import Inbound
-from bot.services import Services
+from bot.conversation.helpline import Helpline
+from bot.conversation.router import Inbound
 
 
 async def run(
-    services: Services,
+    services: Helpline,
     language: str | None = None,
     stdin: TextIO = sys.stdin,
     stdout: TextIO = sys.stdout,

@@ -1,7 +1,7 @@
 """Telegram: `POST /telegram/webhook` in our own app, python-telegram-bot as transport only.
 
 The update is committed to the inbox before Telegram hears 200, so nothing acknowledged is lost;
-replies leave through the outbox (bot/dispatch.py), within Telegram's rate limits.
+replies leave through the outbox (bot/delivery/parents.py), within Telegram's rate limits.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from telegram import (
 )
 from telegram.error import TelegramError
 
-from bot.config import Settings
-from bot.router import Inbound
-from bot.services import Services
+from bot.conversation.helpline import Helpline
+from bot.conversation.router import Inbound
+from bot.core.settings import Settings
 from flows.engine import N_, Reply
 from flows.validators import known_phone
 from storage import inbox
@@ -40,7 +40,7 @@ SECRET_HEADER = "x-telegram-bot-api-secret-token"
 ALLOWED_UPDATES = ["message", "callback_query"]
 MAX_BODY = 64 * 1024
 SHARE_PHONE = N_("Share my phone number")
-# Commands map onto the intake's own words; /status is answered by bot/channels/keywords.py.
+# Commands map onto the intake's own words; /status is answered by bot/conversation/intercepts.py.
 COMMANDS = {"/start": "restart", "/help": "help", "/stop": "stop", "/status": "/status"}
 MENU = [
     BotCommand("start", "Start an enquiry"),
@@ -129,7 +129,7 @@ def to_inbound(update: Update, received_at: Any) -> Inbound | None:
     )
 
 
-def routes(services: Services, link: TelegramLink, wake: Callable[[], None]) -> list[Route]:
+def routes(services: Helpline, link: TelegramLink, wake: Callable[[], None]) -> list[Route]:
     secret = services.settings.telegram_webhook_secret.encode()
 
     async def webhook(request: Request) -> Response:
@@ -162,7 +162,7 @@ def routes(services: Services, link: TelegramLink, wake: Callable[[], None]) -> 
     return [Route("/telegram/webhook", webhook, methods=["POST"])]
 
 
-async def _recorded(services: Services, message: Inbound) -> bool:
+async def _recorded(services: Helpline, message: Inbound) -> bool:
     """Whether the update reached the inbox (asked only after something failed)."""
     async with services.sessions() as session:
         row = await inbox.find_inbound(session, message.channel, message.provider_id)
@@ -181,33 +181,3 @@ async def _answer(link: TelegramLink, update: Update) -> None:
             )
     except TelegramError as exc:
         log.info("could not answer a button press: %s", type(exc).__name__)
-
-
-async def set_webhook(services: Services, args: Any) -> int:
-    """`helpline telegram set-webhook`: point Telegram at {public_url}/telegram/webhook."""
-    from bot.cli import CommandError
-
-    settings = services.settings
-    if not settings.telegram_bot_token:
-        raise CommandError("TELEGRAM_BOT_TOKEN is not set (the token BotFather gave you)")
-    if not settings.telegram_webhook_secret:
-        raise CommandError("TELEGRAM_WEBHOOK_SECRET is not set (any long random string)")
-    if not settings.public_url.startswith("https://"):
-        raise CommandError(
-            "HELPLINE_PUBLIC_URL must start with https:// for Telegram to post to it"
-        )
-    url = settings.public_url.rstrip("/") + "/telegram/webhook"
-    bot = Bot(settings.telegram_bot_token, base_url=settings.telegram_api_base_url)
-    try:
-        async with bot:
-            await bot.set_webhook(
-                url,
-                secret_token=settings.telegram_webhook_secret,
-                allowed_updates=ALLOWED_UPDATES,
-            )
-            await bot.set_my_commands(MENU)
-    except TelegramError as exc:
-        reason = exc.message.replace(settings.telegram_bot_token, "<token>")
-        raise CommandError(f"Telegram refused the webhook: {reason}") from None
-    print(f"telegram webhook set to {url}")
-    return 0

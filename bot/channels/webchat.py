@@ -18,9 +18,9 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from bot.i18n import text_direction
-from bot.router import Inbound
-from bot.services import Services
+from bot.conversation.helpline import Helpline
+from bot.conversation.router import Inbound
+from bot.core.i18n import text_direction
 from flows.engine import N_, Reply
 from storage.crypto import lookup_hash
 from storage.models import Contact, Conversation, TranscriptLine
@@ -58,7 +58,7 @@ def _error(message: str, status: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _language(services: Services, token: str) -> str:
+async def _language(services: Helpline, token: str) -> str:
     async with services.sessions() as session:
         contact = await session.scalar(
             select(Contact).where(
@@ -83,7 +83,7 @@ PAGE_WORDS = {
 }
 
 
-def page_words(services: Services, language: str) -> dict[str, str]:
+def page_words(services: Helpline, language: str) -> dict[str, str]:
     translate = services.catalogs.gettext(language)
     return {key: translate(msgid) for key, msgid in PAGE_WORDS.items()}
 
@@ -92,7 +92,7 @@ def _render(reply: Reply, language: str) -> dict[str, Any]:
     return {**reply.as_dict(), "dir": text_direction(language), "lang": language}
 
 
-def routes(services: Services) -> list[Route | Mount]:
+def routes(services: Helpline) -> list[Route | Mount]:
     secure = services.settings.public_url.startswith("https://")
 
     async def page(request: Request) -> Response:

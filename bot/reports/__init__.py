@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.core.services import Services
 from bot.reports.periods import Period
 from bot.reports.render import html
 from bot.reports.report import Report, build_report
-from bot.services import Services
 
 __all__ = ["Period", "Report", "build_report", "report_page"]
 

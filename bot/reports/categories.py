@@ -23,9 +23,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.config import ACTION_CATEGORIES, CASE_CATEGORIES, Settings
+from bot.core.settings import ACTION_CATEGORIES, CASE_CATEGORIES, Settings
 
-# The SEN / NCI groups of the seed's annual-report categories (the lists are bot.config's).
+# The SEN / NCI groups of the seed's annual-report categories (the lists are bot.core.settings's).
 SEN_CASES = ("SEN", "SEN Provision/Funding", "Mediation")
 NCI_CASES = (
     "Attendance",

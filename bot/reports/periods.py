@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, case, literal
 from sqlalchemy.orm import QueryableAttribute
 
-from bot.calendar import years_before
+from bot.core.clock import years_before
 
 
 def parse_day(value: str, flag: str) -> date:

@@ -98,7 +98,7 @@ async def contact_profile(session: AsyncSession, breakdown: Breakdown) -> None:
     """Channels, languages, out-of-hours and urgent contacts of the period (bot contacts only).
 
     A contact came out of hours when its clock started later than it arrived: the clock starts
-    at once while the office is open (bot.calendar.WorkingClock.next_opening).
+    at once while the office is open (bot.core.clock.WorkingClock.next_opening).
     """
     where = breakdown.period.covers(Enquiry.received_at)
     for column, target in (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.core.services import Services
 from bot.reports.categories import Categories
 from bot.reports.periods import Period
 from bot.reports.queries import Breakdown, breakdown
@@ -16,7 +17,6 @@ from bot.reports.responses import (
     response_times,
     satisfaction,
 )
-from bot.services import Services
 
 
 @dataclass(frozen=True)

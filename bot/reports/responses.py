@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.calendar import WorkingClock
+from bot.core.clock import WorkingClock
 from bot.reports.periods import Period, bucket
 from bot.reports.sql import dialect, epoch, utc_hour, utc_weekday
 from storage.models import Callback, Enquiry, SurveyResponse

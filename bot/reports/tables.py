@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from bot.i18n import LANGUAGE_NAMES
+from bot.core.i18n import LANGUAGE_NAMES
 from bot.reports.report import Report
 from bot.reports.responses import RESPONSE_TARGET, SATISFACTION_TARGET, ResponseShare
 

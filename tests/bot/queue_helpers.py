@@ -8,9 +8,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from bot.callbacks import open_callback, unused_reference
-from bot.config import Settings
-from bot.services import Services, build_services
+from bot.core.services import Services
+from bot.core.settings import Settings
+from bot.domain.callbacks import open_callback, unused_reference
+from bot.wiring import build_services
 from storage.models import Callback, Contact, Enquiry, OutboxMessage, RotaDay, Staff
 from tests.conftest import FakeClock
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.calendar import WorkingClock, parse_closures
+from bot.core.clock import WorkingClock, parse_closures
 
 LONDON = ZoneInfo("Europe/London")
 ENG = WorkingClock()

@@ -9,12 +9,12 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from bot import casework
-from bot.config import Settings, SettingsError
-from bot.dashboard.auth import secret_key
-from bot.dashboard.queue import PAGE, Filters, cursor_of, statement
-from bot.router import Inbound
-from bot.services import Services
+from bot.conversation.router import Inbound
+from bot.core.services import Services
+from bot.core.settings import Settings, SettingsError
+from bot.domain import casework
+from bot.web.dashboard.auth import secret_key
+from bot.web.dashboard.queue import PAGE, Filters, cursor_of, statement
 from storage.models import Callback, Enquiry, OutboxMessage, Staff, SurveyResponse
 from tests.bot.dashboard.helpers import add_staff, enquire
 from tests.conftest import FakeClock, london

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SettingsError, database_url, load_settings
+from bot.core.settings import SettingsError, database_url, load_settings
 
 
 def _toml(tmp_path: Path, text: str) -> dict[str, str]:

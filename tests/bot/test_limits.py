@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 
-from bot.limits import BodyLimit, lost_connection
+from bot.web.limits import BodyLimit, lost_connection
 
 
 class ConnectionDoesNotExistError(Exception):

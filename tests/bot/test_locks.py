@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.locks import ConversationLocks
+from bot.core.locks import ConversationLocks
 
 
 async def test_one_conversation_at_a_time_and_nothing_kept_afterwards() -> None:

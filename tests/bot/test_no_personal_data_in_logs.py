@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.app import create_app
-from bot.services import Services
+from bot.core.services import Services
+from bot.web.app import create_app
 from tests.parent import ANSWERS
 
 NAME = "Jamie Kowalski"

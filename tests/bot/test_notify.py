@@ -14,10 +14,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from bot.config import Settings
-from bot.digest import send_digest
-from bot.notify import Senders, dispatch, parse_smtp_url
-from bot.services import Services
+from bot.core.services import Services
+from bot.core.settings import Settings
+from bot.delivery.staff import Senders, dispatch, parse_smtp_url
+from bot.domain.digest import send_digest
 from storage.models import Callback, OutboxMessage, RotaOverride
 from tests.bot.queue_helpers import (
     TOKEN,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from bot.config import Settings
-from bot.nudge import due_for_nudge, start_nudges
-from bot.router import Inbound
-from bot.services import Services
+from bot.conversation.nudge import due_for_nudge, start_nudges
+from bot.conversation.router import Inbound
+from bot.core.services import Services
+from bot.core.settings import Settings
 from storage.models import AuditEntry, Callback, Contact, Enquiry
 from tests.bot.queue_helpers import callback_of, outbox_rows, receive, services_with
 from tests.conftest import FakeClock, london

@@ -10,9 +10,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from bot.cli import CommandError, main
-from bot.protection import erase, export, find_person
-from bot.services import Services
+from bot.cli.main import main
+from bot.cli.protection import erase, export
+from bot.core.errors import HelplineError
+from bot.core.services import Services
+from bot.domain.protection import find_person
 from storage.crypto import lookup_hash
 from storage.models import (
     AuditEntry,
@@ -176,7 +178,7 @@ async def test_erase_by_phone_with_yes_and_nothing_of_theirs_survives(services: 
 
 async def test_a_wrong_confirmation_erases_nothing(services: Services) -> None:
     enquiry = await a_whole_case(services)
-    with pytest.raises(CommandError, match="did not match"):
+    with pytest.raises(HelplineError, match="did not match"):
         await erase(services, args(reference=enquiry.reference), ask=lambda _p: "PP-WRONG1")
     assert enquiry.reference in await everything(services)
 
@@ -187,7 +189,7 @@ async def test_legal_hold_blocks_erasure_with_a_readable_error(services: Service
         held = await session.get(Enquiry, enquiry.id)
         assert held is not None
         held.legal_hold = True
-    with pytest.raises(CommandError, match="legal hold"):
+    with pytest.raises(HelplineError, match="legal hold"):
         await erase(services, args(phone=PHONE, yes=True))
     assert NOTE in await everything(services)
 

@@ -9,10 +9,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import retention
-from bot.config import Settings, SettingsError
-from bot.retention import RetentionPolicy, apply_retention
-from bot.services import Services, build_services
+from bot.core.services import Services
+from bot.core.settings import Settings, SettingsError
+from bot.domain import retention
+from bot.domain.retention import RetentionPolicy, apply_retention
+from bot.wiring import build_services
 from storage.models import (
     AuditEntry,
     CaseAction,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from bot.scheduler import retention_job, schedule
-from bot.services import Services
+from bot.core.services import Services
+from bot.jobs.scheduler import retention_job, schedule
 from storage.models import Conversation
 from tests.conftest import FakeClock
 from tests.parent import Parent

@@ -7,10 +7,10 @@ import uuid
 
 from sqlalchemy import func, select
 
-from bot.callbacks import REFERENCE_ALPHABET, open_queue
-from bot.idle import expire_idle
-from bot.router import Inbound
-from bot.services import Services
+from bot.conversation.idle import expire_idle
+from bot.conversation.router import Inbound
+from bot.core.services import Services
+from bot.domain.callbacks import REFERENCE_ALPHABET, open_queue
 from flows.engine import Reply
 from storage.models import (
     Callback,
@@ -296,7 +296,7 @@ async def test_two_workers_take_a_new_contacts_first_messages_at_once(
     the loser runs again on the winner's rows, so both messages are processed, once each."""
     from sqlalchemy import text
 
-    from bot.services import build_services
+    from bot.wiring import build_services
     from tests.conftest import test_settings
 
     assert postgres_url is not None, "this test needs the real PostgreSQL"

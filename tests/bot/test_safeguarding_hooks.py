@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.idle import expire_idle, held_for_staff
-from bot.services import Services
+from bot.conversation.idle import expire_idle, held_for_staff
+from bot.core.services import Services
 from flows.engine import DONE
 from storage.models import Callback, Conversation, Enquiry, OutboxMessage, RiskMatch
 from tests.conftest import FakeClock, london

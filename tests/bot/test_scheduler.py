@@ -9,9 +9,10 @@ from collections.abc import AsyncIterator
 import asyncpg
 import pytest
 
-from bot.scheduler import FileLeadership, PostgresLeadership, SchedulerRunner, schedule
-from bot.services import Services
-from bot.sla import sweep
+from bot.core.services import Services
+from bot.domain.sla import sweep
+from bot.jobs.leadership import FileLeadership, PostgresLeadership
+from bot.jobs.scheduler import SchedulerRunner, schedule
 from tests.bot.queue_helpers import add_staff, outbox_rows, receive, services_with
 from tests.conftest import FakeClock, london, test_settings
 

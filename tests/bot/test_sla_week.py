@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from bot.config import Settings
-from bot.digest import send_digest, send_officer_queues
-from bot.sla import sweep
+from bot.core.settings import Settings
+from bot.domain.digest import send_digest, send_officer_queues
+from bot.domain.sla import sweep
 from storage.models import Callback, Enquiry
 from tests.bot.queue_helpers import (
     add_staff,

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cli import main
-from bot.config import load_settings
-from bot.passwords import hash_password, needs_rehash, verify_password
-from bot.services import build_services
+from bot.cli.main import main
+from bot.core.settings import load_settings
+from bot.domain.passwords import hash_password, needs_rehash, verify_password
+from bot.wiring import build_services
 from storage.models import RotaDay, RotaOverride, Staff
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_LOOKUP_KEY
 

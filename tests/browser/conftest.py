@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 
-from bot.app import create_app
-from bot.config import Settings
+from bot.core.settings import Settings
+from bot.web.app import create_app
 from tests.conftest import london
 from tests.fakes.server import LiveServer
 

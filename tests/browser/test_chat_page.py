@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.async_api import Browser, Page
 
-from bot.config import Settings
+from bot.core.settings import Settings
 
 
 async def click_choice(page: Page, label: str) -> None:
@@ -64,7 +64,7 @@ async def test_a_parent_completes_the_intake_in_the_browser(
     await page.close()
     # ... and it is in the operator's queue, from the CLI, with a due time from the clock.
     out = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "queue", "--json"],
+        [sys.executable, "-m", "bot.cli.main", "queue", "--json"],
         env={"HELPLINE_DATABASE_URL": live_settings.database_url, "PATH": "/usr/bin:/bin"},
         cwd=Path(__file__).resolve().parents[2],
         capture_output=True,

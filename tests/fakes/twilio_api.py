@@ -1,6 +1,6 @@
 """A fake Twilio REST API, plus signed inbound-webhook builders.
 
-Tests reach it through twilio's real ``Client`` (via ``bot.twilio_client``), so form
+Tests reach it through twilio's real ``Client`` (via ``bot.channels.twilio.client``), so form
 encoding, Basic auth and ``TwilioRestException`` mapping are the library's own. The
 webhook builders use the field names Twilio really posts and twilio's own
 ``RequestValidator`` to sign, so signature checks in our app are tested for real.
@@ -23,7 +23,7 @@ from starlette.routing import Route
 from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 
-from bot.twilio_client import make_twilio_client
+from bot.channels.twilio.client import make_twilio_client
 
 DEFAULT_ACCOUNT_SID = "AC" + "0" * 31 + "1"
 DEFAULT_AUTH_TOKEN = "f" * 32

@@ -52,7 +52,7 @@ class HelplineProcess:
         self.starts = 0
 
     async def start(self) -> None:
-        command = [sys.executable, "-m", "bot.cli", "serve", "--no-scheduler"]
+        command = [sys.executable, "-m", "bot.cli.main", "serve", "--no-scheduler"]
         command += ["--host", "127.0.0.1", "--port", str(self.port)]
         with self.log.open("ab") as log:
             self.process = await asyncio.to_thread(

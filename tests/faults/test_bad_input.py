@@ -18,9 +18,9 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 
-from bot.app import create_app
-from bot.limits import BodyLimit
-from bot.services import Services
+from bot.core.services import Services
+from bot.web.app import create_app
+from bot.web.limits import BodyLimit
 from storage.models import Enquiry, InboxMessage, OutboxMessage, TranscriptLine
 from tests.fakes.server import LiveServer
 from tests.parent import ANSWERS

@@ -27,10 +27,11 @@ from hypothesis.stateful import (
 )
 from sqlalchemy import func, select, text
 
-from bot.callbacks import URGENT_DELTA
-from bot.idle import expire_idle
-from bot.router import Inbound
-from bot.services import Services, build_services
+from bot.conversation.idle import expire_idle
+from bot.conversation.router import Inbound
+from bot.core.services import Services
+from bot.domain.callbacks import URGENT_DELTA
+from bot.wiring import build_services
 from storage import outbox
 from storage.db import make_engine
 from storage.models import Base, Callback, Contact, Enquiry, InboxMessage, TranscriptLine

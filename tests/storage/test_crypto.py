@@ -12,9 +12,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select, text
 
-from bot.config import Settings, SettingsError, load_settings
-from bot.keys import key_file, rotate
-from bot.services import Services, build_services
+from bot.cli.keys import rotate
+from bot.core.keys import key_file
+from bot.core.services import Services
+from bot.core.settings import Settings, SettingsError, load_settings
+from bot.wiring import build_services
 from storage import crypto
 from storage.db import downgrade, upgrade
 from storage.models import Contact, Enquiry, InboxMessage, TranscriptLine

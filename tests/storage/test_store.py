@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from bot.services import Services
+from bot.core.services import Services
 from storage import inbox, outbox
 from storage.db import downgrade, make_engine, upgrade
 from storage.models import Contact, Enquiry, OutboxMessage

@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from bot.app import create_app
-from bot.config import Settings
-from bot.messaging import Messaging
-from bot.services import Services, build_services
+from bot.core.services import Services
+from bot.core.settings import Settings
+from bot.web.app import create_app
+from bot.web.messaging import Messaging
+from bot.wiring import build_services
 from storage.models import Base, OutboxMessage
 from tests.conftest import FakeClock
 from tests.fakes.server import LiveServer

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.messaging import Messaging
-from bot.services import Services
+from bot.core.services import Services
+from bot.web.messaging import Messaging
 from storage import outbox
 from storage.models import OutboxMessage
 from tests.bot.channels.conftest import outbox_rows

@@ -9,14 +9,14 @@ from typing import Any
 
 import pytest
 
-from bot.catalog_checks import extracted_msgids
-from bot.channels import segments
-from bot.channels.segments import is_gsm7, segment_count, split
-from bot.channels.sms import render
-from bot.config import Settings
-from bot.i18n import LANGUAGE_NAMES, LOCALES, Catalogs, due_parts
-from bot.router import Router
-from bot.services import make_clock
+from bot.channels.twilio import segments
+from bot.channels.twilio.segments import is_gsm7, segment_count, split
+from bot.channels.twilio.sms import render
+from bot.conversation.router import Router
+from bot.core.catalog_checks import extracted_msgids
+from bot.core.i18n import LANGUAGE_NAMES, LOCALES, Catalogs, due_parts
+from bot.core.services import make_clock
+from bot.core.settings import Settings
 from flows.engine import CHANGE, LANGUAGE, SUMMARY, Reply
 from flows.intake import INTAKE
 

@@ -7,10 +7,10 @@ import asyncio
 import httpx
 from sqlalchemy import select
 
-from bot.callbacks import open_queue
-from bot.channels.segments import segment_count
-from bot.messaging import Messaging
-from bot.services import Services
+from bot.channels.twilio.segments import segment_count
+from bot.core.services import Services
+from bot.domain.callbacks import open_queue
+from bot.web.messaging import Messaging
 from storage import outbox
 from storage.crypto import lookup_hash
 from storage.models import Contact, Enquiry, InboxMessage
@@ -357,7 +357,7 @@ async def test_bad_input_gets_a_4xx_not_a_500(
 
 
 async def _close_case(services: Services) -> bool:
-    from bot import casework
+    from bot.domain import casework
     from storage.models import Staff
     from tests.bot.dashboard.helpers import add_staff
 

@@ -10,13 +10,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.callbacks import open_queue
-from bot.channels.telegram import ALLOWED_UPDATES, set_webhook
-from bot.cli import CommandError
-from bot.messaging import Messaging
-from bot.router import Inbound
-from bot.services import Services, build_services
+from bot.channels.telegram import ALLOWED_UPDATES
+from bot.cli.telegram import set_webhook
+from bot.conversation.router import Inbound
+from bot.core.errors import HelplineError
+from bot.core.services import Services
+from bot.domain.callbacks import open_queue
+from bot.web.app import create_app
+from bot.web.messaging import Messaging
+from bot.wiring import build_services
 from storage.models import Contact, Enquiry, InboxMessage, OutboxMessage
 from tests.bot.channels.conftest import (
     PUBLIC_URL,
@@ -312,23 +314,23 @@ async def test_set_webhook_registers_the_public_url_with_the_secret(
     no_token = replace(
         channel_services, settings=replace(channel_services.settings, telegram_bot_token="")
     )
-    with pytest.raises(CommandError, match="TELEGRAM_BOT_TOKEN"):
+    with pytest.raises(HelplineError, match="TELEGRAM_BOT_TOKEN"):
         await set_webhook(no_token, None)
     plain_http = replace(
         channel_services,
         settings=replace(channel_services.settings, public_url="http://localhost:8080"),
     )
-    with pytest.raises(CommandError, match="HELPLINE_PUBLIC_URL must start with https://"):
+    with pytest.raises(HelplineError, match="HELPLINE_PUBLIC_URL must start with https://"):
         await set_webhook(plain_http, None)
     tg.fail_next("setWebhook", 401, description="Unauthorized")
-    with pytest.raises(CommandError, match="Telegram refused") as refused:
+    with pytest.raises(HelplineError, match="Telegram refused") as refused:
         await set_webhook(channel_services, None)
     assert tg.token not in str(refused.value)
 
 
 def test_serve_names_each_channel_on_or_off(channel_services: Services) -> None:
-    from bot.cli import channel_status
-    from bot.config import Settings
+    from bot.cli.main import channel_status
+    from bot.core.settings import Settings
 
     on = channel_status(channel_services.settings)
     assert "telegram: on at /telegram/webhook" in on
@@ -341,7 +343,7 @@ def test_serve_names_each_channel_on_or_off(channel_services: Services) -> None:
 def test_the_cli_says_plainly_when_the_token_is_missing(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from bot.cli import main
+    from bot.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "helpline.toml").write_text('languages = ["en"]\n')

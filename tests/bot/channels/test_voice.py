@@ -17,14 +17,15 @@ from sqlalchemy import select
 from starlette.datastructures import ImmutableMultiDict
 from twilio.request_validator import RequestValidator
 
-from bot.app import create_app
-from bot.callbacks import open_queue
-from bot.channels.voice import fetch_recording
-from bot.channels.voices import VOICES, phone_languages
-from bot.config import Settings
-from bot.i18n import LANGUAGE_NAMES, Catalogs
-from bot.services import Services, build_services
-from bot.twilio_client import is_twilio_url
+from bot.channels.twilio.client import is_twilio_url
+from bot.channels.twilio.voice import fetch_recording
+from bot.channels.twilio.voices import VOICES, phone_languages
+from bot.core.i18n import LANGUAGE_NAMES, Catalogs
+from bot.core.services import Services
+from bot.core.settings import Settings
+from bot.domain.callbacks import open_queue
+from bot.web.app import create_app
+from bot.wiring import build_services
 from flows.voice_prompts import PROMPTS
 from storage.models import Enquiry, InboxMessage, Recording, VoiceCall
 from tests.conftest import FakeClock, london, test_settings
@@ -487,7 +488,7 @@ async def test_helpline_queue_json_shows_the_phone_callback(
     import argparse
     import json
 
-    from bot.cli import queue
+    from bot.cli.main import queue
 
     clock.set(london(2026, 11, 27, 20, 0))
     call = Call(http)

@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from bot.app import create_app
-from bot.services import Services
+from bot.core.services import Services
+from bot.web.app import create_app
 from tests.parent import ANSWERS
 
 

@@ -8,8 +8,8 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
-from bot.app import create_app
-from bot.services import Services
+from bot.core.services import Services
+from bot.web.app import create_app
 from tests.bot.dashboard.helpers import client_for
 
 

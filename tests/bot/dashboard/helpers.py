@@ -7,8 +7,8 @@ import uuid
 
 import httpx
 
-from bot.passwords import hash_password
-from bot.services import Services
+from bot.core.services import Services
+from bot.domain.passwords import hash_password
 from storage.models import Enquiry, Staff
 from tests.parent import Parent
 

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.config import Settings
-from bot.services import Services, build_services
+from bot.core.services import Services
+from bot.core.settings import Settings
+from bot.web.app import create_app
+from bot.wiring import build_services
 from storage.models import Callback, Contact, Enquiry, OutboxMessage
 from tests.bot.dashboard.helpers import PASSWORD, add_staff, enquire
 from tests.conftest import FakeClock

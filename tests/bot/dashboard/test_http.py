@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.models import AuditEntry, Staff
 from tests.bot.dashboard.helpers import add_staff, client_for, enquire, sign_in, token
 from tests.conftest import FakeClock

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import update
 
-from bot.services import Services
+from bot.core.services import Services
 from storage.models import Contact
 from tests.bot.dashboard.helpers import add_staff, enquire, sign_in
 

@@ -10,8 +10,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from bot.app import create_app
-from bot.services import Services, build_services
+from bot.core.services import Services
+from bot.web.app import create_app
+from bot.wiring import build_services
 from storage.models import AuditEntry, Recording
 from tests.bot.dashboard.helpers import add_staff, client_for, enquire, sign_in
 from tests.conftest import FakeClock

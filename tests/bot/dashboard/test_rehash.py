@@ -6,8 +6,8 @@ import httpx
 from argon2 import PasswordHasher
 from sqlalchemy import update
 
-from bot.passwords import needs_rehash, verify_password
-from bot.services import Services
+from bot.core.services import Services
+from bot.domain.passwords import needs_rehash, verify_password
 from storage.models import Staff
 from tests.bot.dashboard.helpers import PASSWORD, add_staff, sign_in
 

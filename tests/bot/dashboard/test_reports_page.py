@@ -5,8 +5,8 @@ from __future__ import annotations
 import httpx
 from sqlalchemy import select
 
-from bot import audit
-from bot.services import Services
+from bot.core.services import Services
+from bot.domain import audit
 from storage.models import AuditEntry
 from tests.bot.dashboard.helpers import add_staff, enquire, sign_in
 

@@ -1,4 +1,4 @@
-"""The rota and staff pages write through bot.rota and bot.staff: the same rules as the CLI."""
+"""The rota and staff pages write through bot.domain.rota and bot.domain.staff (as the CLI)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from datetime import date
 import httpx
 from sqlalchemy import func, select, update
 
-from bot.passwords import MIN_LENGTH
-from bot.services import Services
+from bot.core.services import Services
+from bot.domain.passwords import MIN_LENGTH
 from storage.models import AuditEntry, RotaDay, RotaOverride, Staff
 from tests.bot.dashboard.helpers import add_staff, sign_in
 

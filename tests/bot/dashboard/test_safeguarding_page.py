@@ -7,8 +7,8 @@ import uuid
 import httpx
 from sqlalchemy import select
 
-from bot.router import Inbound
-from bot.services import Services
+from bot.conversation.router import Inbound
+from bot.core.services import Services
 from storage.models import AuditEntry, Conversation
 from tests.bot.dashboard.helpers import add_staff, enquire, sign_in
 

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.calendar import WorkingClock
+from bot.core.clock import WorkingClock
 from bot.reports.categories import ACTION_CATEGORIES, CASE_CATEGORIES
 from storage.models import Callback, CaseAction, Enquiry, HistoricalCase, SurveyResponse
 from tests.conftest import LONDON

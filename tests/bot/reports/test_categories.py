@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bot.config import Settings
+from bot.core.settings import Settings
 from bot.reports.categories import TOPIC_CATEGORY, Categories
 
 

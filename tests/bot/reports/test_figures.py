@@ -8,11 +8,11 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
+from bot.core.services import Services
 from bot.reports import Period, build_report
 from bot.reports.categories import CASE_CATEGORIES, TOPIC_CATEGORY
 from bot.reports.responses import ResponseShare
 from bot.reports.tables import cases as cases_table
-from bot.services import Services
 from tests.bot.reports import generate
 from tests.bot.reports.generate import Contact, History, local_day
 from tests.conftest import FakeClock, london

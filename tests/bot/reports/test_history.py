@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.services import Services
 from bot.reports.categories import Categories
 from bot.reports.history import ImportRefused, import_history
-from bot.services import Services
 from storage.models import HistoricalCase
 
 GOOD = (

@@ -7,9 +7,9 @@ import io
 import xml.etree.ElementTree as ET
 from datetime import UTC, date, datetime
 
+from bot.core.services import Services
 from bot.reports import Period, build_report, report_page
 from bot.reports.render import FORMULA_STARTS, csv_text, markdown, render, safe_cell
-from bot.services import Services
 from storage.models import HistoricalCase
 
 HOSTILE = ['=HYPERLINK("http://x","y")', "+SUM(1)", "-2+3", "@cmd", "\tTAB", "\rCR"]

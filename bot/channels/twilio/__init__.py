@@ -1,0 +1,3 @@
+"""Twilio's wire formats: SMS and WhatsApp webhooks, the voice line, message segments and the REST
+client.
+"""

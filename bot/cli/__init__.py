@@ -1,0 +1,1 @@
+"""`helpline`: the operator's commands, one module per command group, importing downward only."""

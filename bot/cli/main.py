@@ -1,0 +1,144 @@
+"""`helpline`: the operator's commands; bad input gets a readable error and a non-zero exit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+import uvicorn
+
+from bot.channels import console
+from bot.cli import digest, keys, protection, reports, rota, scheduler, staff, telegram
+from bot.conversation.helpline import Helpline
+from bot.core.errors import HelplineError
+from bot.core.i18n import CatalogMissing
+from bot.core.settings import Settings, SettingsError, load_settings
+from bot.domain.callbacks import open_queue
+from bot.jobs.scheduler import SchedulerRunner
+from bot.web.app import create_app
+from bot.wiring import build_services
+
+Handler = Callable[[Helpline, argparse.Namespace], Awaitable[int]]
+CommandError = HelplineError  # what the command modules raise: one class, shown in one line
+
+
+async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
+    services = build_services(load_settings())
+    try:
+        return await handler(services, args)
+    finally:
+        await services.close()
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    # The scheduler stands by when another process leads, so every serve may offer to run it.
+    background = [] if args.no_scheduler else [SchedulerRunner]
+    app = create_app(settings, background=background)
+    for line in channel_status(settings):
+        print(line)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    return 0
+
+
+def channel_status(settings: Settings) -> list[str]:
+    lines = ["web chat: on at /chat"]
+    lines.append(
+        "telegram: on at /telegram/webhook"
+        if settings.telegram_enabled
+        else "telegram: off (set TELEGRAM_BOT_TOKEN and TELEGRAM_WEBHOOK_SECRET)"
+    )
+    lines.append(
+        "sms/whatsapp/voice: on at /twilio/sms and /twilio/voice"
+        if settings.twilio_enabled
+        else "sms/whatsapp/voice: off (set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN)"
+    )
+    lines.append("email: on" if settings.smtp_url else "email: off (set HELPLINE_SMTP_URL)")
+    return lines
+
+
+async def chat(services: Helpline, args: argparse.Namespace) -> int:
+    await services.migrate()
+    await console.run(services, args.language)
+    return 0
+
+
+async def db_upgrade(services: Helpline, args: argparse.Namespace) -> int:
+    await services.migrate()
+    print("database is up to date")
+    return 0
+
+
+async def queue(services: Helpline, args: argparse.Namespace) -> int:
+    async with services.sessions() as session:
+        rows = await open_queue(session, include_closed=args.all)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return 0
+    if not rows:
+        print("no open callbacks")
+    for row in rows:
+        flag = "URGENT " if row["urgent"] else ""
+        print(
+            f"{flag}{row['reference']}  due {row['due_at']}  {row['channel']:<8} "
+            f"{row['language']:<7} {row['topic'] or '-':<20} {row['assigned_to'] or 'unassigned'}"
+        )
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="helpline", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    p = commands.add_parser("serve", help="run the web app (webhooks, web chat, dashboard)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8080)
+    p.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler here")
+    p.set_defaults(sync=serve)
+
+    p = commands.add_parser("chat", help="the parent's intake in this terminal")
+    p.add_argument("--language", default=None, help="BCP 47 code, e.g. cy or pl")
+    p.set_defaults(run=chat)
+
+    p = commands.add_parser("db", help="database schema")
+    db = p.add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply migrations").set_defaults(run=db_upgrade)
+
+    p = commands.add_parser("queue", help="open callbacks in due order")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--all", action="store_true", help="include closed callbacks")
+    p.set_defaults(run=queue)
+
+    p = commands.add_parser("telegram", help="the Telegram bot")
+    tg = p.add_subparsers(dest="telegram_command", required=True)
+    tg.add_parser("set-webhook", help="register {public_url}/telegram/webhook").set_defaults(
+        run=telegram.set_webhook
+    )
+    for module in (reports, staff, rota, scheduler, digest, keys, protection):
+        module.register(commands)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    level = logging.INFO if args.command in {"serve", "scheduler"} else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # APScheduler reports every run of every job at INFO: four lines a minute of nothing.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    try:
+        if getattr(args, "sync", None):
+            return int(args.sync(args))
+        return asyncio.run(_with_services(args.run, args))
+    except (SettingsError, HelplineError, CatalogMissing) as exc:
+        print(f"helpline: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+"""`helpline scheduler`: the SLA sweep, queues and digest in a process of their own."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from typing import TYPE_CHECKING
+
+from bot.conversation.helpline import Helpline
+
+if TYPE_CHECKING:
+    pass
+from bot.jobs.scheduler import SchedulerRunner
+
+log = logging.getLogger(__name__)
+
+
+async def run_alone(services: Helpline, args: argparse.Namespace) -> int:
+    """`helpline scheduler`: the jobs without the web app, until SIGINT or SIGTERM."""
+    await services.migrate()
+    runner = SchedulerRunner(services)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, runner._stop.set)
+    log.info("scheduler: standing by for the leader lock")
+    await runner.run()
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = commands.add_parser("scheduler", help="run the SLA sweep, queues and digest alone")
+    p.set_defaults(run=run_alone)

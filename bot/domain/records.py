@@ -1,0 +1,151 @@
+"""What a conversation leaves in the store: its transcript, a safeguarding concern, or nothing.
+
+Kept apart from the router so every path (the router, the flood guard, the idle sweep,
+retention) records and forgets in exactly the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.clock import WorkingClock
+from bot.domain.callbacks import make_urgent
+from flows.engine import Engine, Reply
+from flows.intake import SAFETY_MESSAGE
+from flows.safeguarding import RiskMatch as RiskFound
+from flows.safeguarding import find_risk
+from storage import inbox, outbox
+from storage.models import Contact, Conversation, Enquiry, InboxMessage, RiskMatch, TranscriptLine
+
+log = logging.getLogger(__name__)
+
+
+async def raise_concern(
+    session: AsyncSession,
+    clock: WorkingClock,
+    contact: Contact,
+    conversation: Conversation,
+    state: dict[str, Any],
+    row: InboxMessage,
+    risk: RiskFound,
+    step: str,
+    now: datetime,
+) -> None:
+    """Flag the conversation urgent and tell the staff on duty; the conversation goes on.
+
+    The match is recorded (which list, which step: never the parent's words) for the
+    manager to tune the lists; staff hear at once in office hours, at the opening otherwise.
+    """
+    state["urgent"] = True
+    if conversation.id is None:
+        await session.flush()
+    session.add(
+        RiskMatch(
+            enquiry_id=conversation.enquiry_id,
+            contact_id=contact.id,
+            channel=row.channel,
+            language=risk.language,
+            category=risk.category[:32],
+            phrase=risk.phrase[:128],
+            step=step[:32],
+            at=now,
+        )
+    )
+    reference = None
+    if conversation.enquiry_id is not None:
+        enquiry = await session.get(Enquiry, conversation.enquiry_id)
+        if enquiry is not None:
+            await make_urgent(session, enquiry, clock)
+            reference = enquiry.reference
+    outbox.enqueue(
+        session,
+        channel="staff",
+        address="duty",
+        kind="safeguarding_alert",
+        payload={"reference": reference, "channel": row.channel, "step": step},
+        now=now,
+        enquiry_id=conversation.enquiry_id,
+        send_after=clock.next_opening(now),  # now in office hours, else at the opening
+    )
+    log.warning("safeguarding concern raised on a %s conversation", row.channel)
+
+
+async def safety_first(
+    session: AsyncSession,
+    clock: WorkingClock,
+    engine: Engine,
+    contact: Contact,
+    conversation: Conversation,
+    state: dict[str, Any],
+    row: InboxMessage,
+    step: str,
+    now: datetime,
+) -> Reply | None:
+    """Words that suggest a child at risk: raise the concern and give the safety numbers at once,
+    whatever else this message does (answer a question, or wait out a flood)."""
+    risk = find_risk(str(row.payload.get("text") or ""), state.get("language"))
+    if risk is None:
+        return None
+    await raise_concern(session, clock, contact, conversation, state, row, risk, step, now)
+    return Reply(engine._(SAFETY_MESSAGE))
+
+
+async def forget(
+    session: AsyncSession,
+    contact: Contact,
+    conversation: Conversation | None,
+    *,
+    keep_contact: bool = False,
+) -> None:
+    """Stop or no consent: delete the draft and what was said in it.
+
+    `keep_contact` (an SMS opt-out) keeps the contact row, to remember not to message them;
+    otherwise a contact with no enquiry goes too. Without a `conversation` in hand, whatever
+    conversation the contact has is deleted."""
+    await session.execute(
+        delete(TranscriptLine).where(
+            TranscriptLine.contact_id == contact.id, TranscriptLine.enquiry_id.is_(None)
+        )
+    )
+    if conversation is None:
+        await session.execute(delete(Conversation).where(Conversation.contact_id == contact.id))
+    elif conversation.id is not None:
+        await session.delete(conversation)
+    has_enquiry = await session.scalar(select(Enquiry.id).where(Enquiry.contact_id == contact.id))
+    drop = has_enquiry is None and not keep_contact
+    await inbox.redact_address(session, contact.channel, contact.address, drop_address=drop)
+    if drop:
+        await session.delete(contact)
+
+
+def transcribe(
+    session: AsyncSession,
+    contact: Contact,
+    conversation: Conversation,
+    text: str,
+    replies: list[Reply],
+    now: datetime,
+) -> None:
+    """Keep what was said, so the officer never has to ask twice."""
+    enquiry_id = conversation.enquiry_id
+    if text:
+        session.add(
+            TranscriptLine(
+                contact_id=contact.id, enquiry_id=enquiry_id, direction="in", text=text, at=now
+            )
+        )
+    for reply in replies:
+        session.add(
+            TranscriptLine(
+                contact_id=contact.id,
+                enquiry_id=enquiry_id,
+                direction="out",
+                text=reply.numbered(),
+                at=now,
+            )
+        )

@@ -1,0 +1,2 @@
+"""Scheduled work: leadership (one scheduler leads) and the SLA, digest, nudge and retention
+jobs."""

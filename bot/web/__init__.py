@@ -1,0 +1,1 @@
+"""The ASGI app: webhooks, the web chat and the staff dashboard behind the same guards."""

@@ -1,0 +1,124 @@
+"""What every dashboard page shares: templates, the signed-in check, role checks, replies.
+
+Every handler runs inside one transaction with the signed-in staff member loaded from the store,
+so a disabled account or a changed role takes effect on the very next request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from bot.conversation.helpline import Helpline
+from bot.domain.staff import ROLES
+from bot.web.dashboard.auth import Sessions, has_role, secret_key
+from bot.web.dashboard.security import csrf_token
+from storage.models import Staff
+
+HERE = Path(__file__).parent
+Handler = Callable[[Request, Staff, AsyncSession], Awaitable[Response]]
+
+
+def language_name(code: str) -> str:
+    """ "Urdu", "Polish": officers read the language in English."""
+    try:
+        return str(Locale.parse(code).get_display_name("en"))
+    except (ValueError, TypeError):
+        return code
+
+
+class Dashboard:
+    """The dashboard's shared state, built once per app."""
+
+    def __init__(self, services: Helpline) -> None:
+        self.services = services
+        self.settings = services.settings
+        self.secure = services.settings.public_url.startswith("https://")
+        self.secret = secret_key(services.settings)
+        self.sessions = Sessions(self.secret, self.secure)
+        self.templates = Jinja2Templates(directory=HERE / "templates")
+        self.templates.env.filters["local"] = self.local
+        self.templates.env.globals["language_name"] = language_name
+
+    def now(self) -> datetime:
+        return self.services.now()
+
+    def local(self, at: datetime | None, style: str = "%a %d %b %H:%M") -> str:
+        if at is None:
+            return ""
+        return at.astimezone(ZoneInfo(self.settings.timezone)).strftime(style)
+
+    def render(
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any],
+        staff: Staff | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        context = {
+            "csrf_token": csrf_token(request),
+            "me": staff,
+            "can": (lambda role: staff is not None and has_role(staff, role)),
+            "service_name": self.settings.service_name,
+            **context,
+        }
+        return self.templates.TemplateResponse(request, name, context, status_code=status)
+
+    def message(self, request: Request, text: str, status: int = 422) -> HTMLResponse:
+        """A short answer an htmx form shows in its message area."""
+        return self.templates.TemplateResponse(
+            request, "_message.html", {"text": text}, status_code=status
+        )
+
+    @staticmethod
+    def go(request: Request, url: str) -> Response:
+        """After a change: htmx loads `url` as a whole page; a plain client gets a 303."""
+        if "hx-request" in request.headers:
+            return Response(status_code=200, headers={"HX-Redirect": url})
+        return RedirectResponse(url, status_code=303)
+
+    def guarded(self, role: str = "officer") -> Callable[[Handler], Callable[..., Any]]:
+        """Require a live session and at least `role`, checked on the server for every request."""
+        assert role in ROLES
+
+        def wrap(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+            async def endpoint(request: Request) -> Response:
+                now = self.now()
+                async with self.services.sessions.begin() as session:
+                    current = await self.sessions.current(request, session, now)
+                    if current is None:
+                        return self._sign_in_again(request)
+                    staff, issued = current
+                    if not has_role(staff, role):
+                        response: Response = self.render(
+                            request, "forbidden.html", {}, staff, status=403
+                        )
+                    else:
+                        response = await handler(request, staff, session)
+                self.sessions.issue(response, staff, issued, now)  # slides the idle timeout
+                response.headers["Cache-Control"] = "no-store"
+                return response
+
+            return endpoint
+
+        return wrap
+
+    def _sign_in_again(self, request: Request) -> Response:
+        if request.method == "GET" and "hx-request" not in request.headers:
+            response: Response = RedirectResponse("/staff/login", status_code=303)
+        else:
+            response = Response("Please sign in again.", status_code=401)
+            response.headers["HX-Redirect"] = "/staff/login"
+        self.sessions.end(response)
+        response.headers["Cache-Control"] = "no-store"
+        return response
