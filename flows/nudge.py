@@ -1,7 +1,7 @@
 """The nudge: after several unanswered calls, ask the parent when to call, or whether to stop.
 
-Started by the service (bot/conversation/nudge.py), not by the parent; two short questions, no summary,
-each short enough for one SMS. See diagrams/nudge.mmd.
+Started by the service (bot/conversation/nudge.py), not by the parent; two short questions,
+no summary, each short enough for one SMS. See diagrams/nudge.mmd.
 """
 
 from __future__ import annotations
