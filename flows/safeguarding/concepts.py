@@ -3,6 +3,7 @@ saying a risk whatever the verb's ending, the pronoun's place or the words in be
 
 A pattern is words separated by spaces, each matching one word of the message:
 - `kill` matches the word or any word whose dictionary form it is ("killed", "kills");
+  `=mata` only the word as typed, never through its dictionary form;
 - `suicid*` any word starting so, `*کشی` any word ending so, `*ضرب*` any word containing it;
 - `(himself|herself|myself)` any one of these;
 - `~3` up to three other words before the next one ("end ~3 life": "end his own life");
@@ -34,17 +35,29 @@ class PatternError(ValueError):
 def _word(word: str, line: str) -> str:
     """One word, `*` standing for any letters, as a regex for one whole token ("killed=kill")
     one of whose forms (its surface or a lemma) it matches."""
-    pieces = [normalise(piece) for piece in word.split("*")]
+    surface_only = word.startswith("=")
+    pieces = [normalise(piece) for piece in word.removeprefix("=").split("*")]
     if any(" " in piece for piece in pieces) or not "".join(pieces):
         raise PatternError(f"{line!r}: {word!r} is not one word")
     form = _OTHER.join(map(re.escape, pieces))
+    if surface_only:  # the word as typed, not its lemma: "me mata" but not "me está matando"
+        return rf"{form}(?![^ =])[^ ]*+"
     return rf"[^ ]*?(?<![^ =]){form}(?![^ =])[^ ]*+"
+
+
+def _words(option: str) -> list[str]:
+    """A choice's words; a plain word that normalises to two ("matar-se", "б'є") is two."""
+    return [
+        piece
+        for word in option.split()
+        for piece in ([word] if "*" in word or word.startswith("=") else normalise(word).split())
+    ]
 
 
 def _element(text: str, line: str) -> str:
     """`word` or `(a|b c|d*)`: one of these, each a word or words in a row."""
     inner = text[1:-1] if text.startswith("(") and text.endswith(")") else text
-    options = [" ".join(_word(w, line) for w in option.split()) for option in inner.split("|")]
+    options = [" ".join(_word(w, line) for w in _words(option)) for option in inner.split("|")]
     if not all(options):
         raise PatternError(f"{line!r}: empty choice in {text!r}")
     return "(?:" + "|".join(options) + ")"
