@@ -16,12 +16,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
-from flows.safeguarding.lemmas import LEMMATISED, forms
+from flows.safeguarding import lemmas
 from flows.safeguarding.phrases import RiskMatch
-from flows.safeguarding.text import DEFAULT_DIRECTORY, LANGUAGES, accented, concept_views, normalise
+from flows.safeguarding.text import DEFAULT_DIRECTORY, LANGUAGES, concept_views, normalise
 
 CONCEPT_DIRECTORY = DEFAULT_DIRECTORY / "concepts"
 _OTHER = "[^ =]*"  # what a `*` stands for: any letters inside one word
@@ -42,7 +41,8 @@ def _word(word: str, line: str) -> str:
     form = _OTHER.join(map(re.escape, pieces))
     if surface_only:  # the word as typed, not its lemma: "me mata" but not "me está matando"
         return rf"{form}(?![^ =])[^ ]*+"
-    return rf"[^ ]*?(?<![^ =]){form}(?![^ =])[^ ]*+"
+    # Skip whole forms, never letters, before trying this one: a few steps per token.
+    return rf"(?:[^ =]*+=)*?{form}(?![^ =])[^ ]*+"
 
 
 def _words(option: str) -> list[str]:
@@ -112,6 +112,11 @@ class RiskConcepts:
     turns an innocent message away in a single search."""
 
     def __init__(self, lists: dict[str, list[tuple[str, str]]]) -> None:
+        self._tables = {
+            language: lemmas.load(language, _lemma_words(line for _, line in pairs))
+            for language, pairs in lists.items()
+            if language in lemmas.LEMMATISED
+        }
         self._concepts = {
             language: [_Concept(c, line, compile_pattern(line)) for c, line in pairs]
             for language, pairs in lists.items()
@@ -143,7 +148,9 @@ class RiskConcepts:
         combined = self._any.get(language)
         if combined is None:
             return None
-        readings = _readings(text, language)
+        table = self._tables.get(language)
+        views = concept_views(text)
+        readings = views if table is None else _readings(views, table)
         if not any(combined.search(reading) for reading in readings):
             return None
         for concept in self._concepts[language]:
@@ -159,14 +166,26 @@ class RiskConcepts:
         return None
 
 
-@lru_cache(maxsize=64)
-def _readings(text: str, language: str) -> tuple[str, ...]:
-    """The message's concept views in this language: each word with its dictionary forms."""
-    views = concept_views(text)
-    if language not in LEMMATISED:
-        return views
-    typed = accented(text)
-    return tuple(
-        " ".join(forms(word, typed.get(word, word), language) for word in view.split())
-        for view in views
-    )
+def _readings(views: tuple[str, ...], table: lemmas.Table) -> tuple[str, ...]:
+    """The message's concept views with each word's dictionary forms ("killed=kill")."""
+    return tuple(" ".join(lemmas.forms(word, table) for word in view.split()) for view in views)
+
+
+def _lemma_words(lines: Iterable[str]) -> list[str]:
+    """Every word the patterns match through its dictionary form (not `=word`), normalised."""
+    found = []
+    for line in lines:
+        for _negation, element, _stray in _ELEMENT.findall(line):
+            if _GAP.fullmatch(element):
+                continue
+            inner = element[1:-1] if element.startswith("(") else element
+            for option in inner.split("|"):
+                for word in _words(option):
+                    if not word.startswith("="):
+                        found.append("*".join(normalise(piece) for piece in word.split("*")))
+    return found
+
+
+def lemma_words(text: str) -> list[str]:
+    """The words a concept file's lemma table must cover."""
+    return _lemma_words(line for _, line in _parse(text))

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flows.safeguarding.text import DEFAULT_DIRECTORY, LANGUAGES, LGC, normalise, script, views
 
+
 @dataclass(frozen=True)
 class RiskMatch:
     """Which list caught a message. Log these fields, never the parent's text beside them."""
@@ -55,6 +56,13 @@ def _parse(text: str) -> list[tuple[str, str]]:
     return found
 
 
+_NEVER = re.compile(r"(?!)")
+
+
+def _either(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns) or _NEVER.pattern)
+
+
 class RiskPhrases:
     """Every language's phrase list, normalised and compiled once."""
 
@@ -62,6 +70,11 @@ class RiskPhrases:
         self._lists = {
             language: [p for c, text in pairs if (p := _compile(c, text)) is not None]
             for language, pairs in lists.items()
+        }
+        # One search per view turns an innocent message away; only a hit looks phrase by phrase.
+        self._any = {
+            language: (_either(p.bounded for p in found), _either(p.anywhere for p in found))
+            for language, found in self._lists.items()
         }
 
     @classmethod
@@ -85,6 +98,9 @@ class RiskPhrases:
     def find_in(self, text: str, language: str) -> RiskMatch | None:
         """The first of this language's phrases found in the message, or None."""
         found = views(text)
+        bounded, anywhere = self._any.get(language, (_NEVER, _NEVER))
+        if not any((bounded if b else anywhere).search(v) for v, b in found):
+            return None
         for p in self._lists.get(language, []):
             if any((p.bounded if b else p.anywhere).search(v) for v, b in found):
                 return RiskMatch(language, p.category, p.phrase)
