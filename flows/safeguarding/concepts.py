@@ -20,7 +20,8 @@ from pathlib import Path
 
 from flows.safeguarding import lemmas
 from flows.safeguarding.phrases import RiskMatch
-from flows.safeguarding.text import DEFAULT_DIRECTORY, LANGUAGES, concept_views, normalise
+from flows.safeguarding.text import DEFAULT_DIRECTORY, LANGUAGES, normalise
+from flows.safeguarding.views import concept_views
 
 CONCEPT_DIRECTORY = DEFAULT_DIRECTORY / "concepts"
 _OTHER = "[^ =]*"  # what a `*` stands for: any letters inside one word

@@ -9,7 +9,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.safeguarding.text import DEFAULT_DIRECTORY, LANGUAGES, LGC, normalise, script, views
+from flows.safeguarding.text import DEFAULT_DIRECTORY, LANGUAGES, LGC, normalise, script
+from flows.safeguarding.views import views
 
 
 @dataclass(frozen=True)

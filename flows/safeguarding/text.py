@@ -23,12 +23,10 @@ _FOLD = str.maketrans(
     | {"ك": "ک", "ة": "ه", "ۃ": "ه", "ہ": "ه", "ھ": "ه"}
 )
 _LOOKALIKE = str.maketrans("аеорсухіјѕԁӏһԛԝкмнтвαεορτυχικνβ", "aeopcyxijsdlhqwkmhtbaeoptuxikvb")
-_TO_CYRILLIC = str.maketrans("aeopcyxi", "аеорсухі")
 _LEET = str.maketrans("013457@$!", "oieastasi")
 # Short digit runs and symbols before a letter: "k1ll", "$elf", never "07700 900123".
 _LEET_RE = re.compile(r"(?<!\d)\d{1,2}(?!\d)|[@$!](?=\w)")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
-_SPACED = re.compile(r"(?<!\S)[^\W\d_](?: [^\W\d_])+(?!\S)")
 
 
 @lru_cache(maxsize=8192)
@@ -89,124 +87,3 @@ def normalise(text: str) -> str:
             break
         text = again
     return text
-
-
-def _cyrillic_words(text: str) -> str:
-    """Ukrainian typed with a Latin "i" or "a": read mostly-Cyrillic words as Cyrillic."""
-    words = []
-    for word in unicodedata.normalize("NFKC", text).casefold().split():
-        scripts = [script(c) for c in word if c.isalpha()]
-        if scripts.count("CYRILLIC") > scripts.count("LATIN") > 0:
-            word = word.translate(_TO_CYRILLIC)
-        words.append(word)
-    return " ".join(words)
-
-
-def _spaced_runs(text: str) -> tuple[str, list[str]]:
-    """Join letters typed apart ("k i l l myself"): the joined text, and each joined run."""
-    runs = [m.group().replace(" ", "") for m in _SPACED.finditer(text)]
-    return _SPACED.sub(lambda m: m.group().replace(" ", ""), text), runs
-
-
-@lru_cache(maxsize=256)
-def views(text: str) -> tuple[tuple[str, bool], ...]:
-    """Strings to search, each with whether a phrase must start at a word boundary in it.
-
-    Cached: the phrase lists and the concept patterns look at the same message."""
-    found: list[tuple[str, bool]] = []
-    for variant in dict.fromkeys((normalise(text), normalise(_cyrillic_words(text)))):
-        joined, runs = _spaced_runs(variant)
-        found += [(variant, True), (joined, True), *((run, False) for run in runs)]
-    return tuple(dict.fromkeys(found))
-
-
-# Words people censor with symbols ("k*ll", "su#cide", "r_pe"); a starred word that fits
-# exactly one shape of these is read as it.
-CENSORED_WORDS = frozenset(
-    {
-        "kill",
-        "killing",
-        "killed",
-        "kills",
-        "suicide",
-        "suicidal",
-        "rape",
-        "raped",
-        "raping",
-        "abuse",
-        "abused",
-        "abusing",
-        "abuser",
-        "hurt",
-        "hurts",
-        "hurting",
-        "harm",
-        "harming",
-        "die",
-        "dying",
-        "dead",
-        "death",
-        "cut",
-        "cuts",
-        "cutting",
-        "stab",
-        "stabbed",
-        "sex",
-        "sexual",
-        "sexually",
-        "molest",
-        "molested",
-        "touched",
-        "touching",
-        "beat",
-        "beaten",
-        "beating",
-        "hit",
-        "hits",
-        "hitting",
-        "punch",
-        "punched",
-        "strangle",
-        "strangled",
-        "choke",
-        "choked",
-        "overdose",
-        "hang",
-        "hanged",
-        "hanging",
-        "noose",
-    }
-)
-_CENSOR_MARK = re.compile(r"[*#_]+")
-_CENSORED = re.compile(r"[^\W_]*(?:[*#_]+[^\W_]*)+")
-
-
-def _uncensor(match: re.Match[str]) -> str:
-    word = match.group()
-    pieces = _CENSOR_MARK.split(word.casefold())
-    if sum(map(len, pieces)) < 2:
-        return word
-    shape = re.compile(r"[a-z]{1,3}".join(map(re.escape, pieces)))
-    fits = {w for w in CENSORED_WORDS if shape.fullmatch(w)}
-    return fits.pop() if len(fits) == 1 else word
-
-
-def _compact(word: str) -> str:
-    """One typed word whose pieces were split by dots, dashes or stars: "sui-cide", "k.i.l.l"."""
-    parts = normalise(word).split()
-    return "".join(parts) if len(parts) > 1 and not any(p.isdigit() for p in parts) else ""
-
-
-@lru_cache(maxsize=256)
-def concept_views(text: str) -> tuple[str, ...]:
-    """The normalised texts the concept patterns read: each boundary-checked view, the message
-    with starred words filled in, and one with split-up words joined ("sui-cide")."""
-    found = [view for view, bounded in views(text) if bounded]
-    uncensored = _CENSORED.sub(_uncensor, text)
-    if uncensored != text:
-        found.append(normalise(uncensored))
-    words = uncensored.split()
-    compacted = [_compact(word) or word for word in words]
-    if compacted != words:
-        found.append(normalise(" ".join(compacted)))
-    return tuple(dict.fromkeys(found))

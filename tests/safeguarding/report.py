@@ -10,7 +10,7 @@ import argparse
 import timeit
 from pathlib import Path
 
-from flows.safeguarding import LANGUAGES, find_risk, text, warm
+from flows.safeguarding import LANGUAGES, find_risk, views, warm
 from tests.safeguarding.evaluation import all_examples, score
 
 DOC = Path(__file__).parent.parent.parent / "docs" / "safeguarding.md"
@@ -39,8 +39,7 @@ def timing(repeat: int = 5) -> str:
     texts = [e.text for e in all_examples()]
 
     def once() -> None:
-        text.views.cache_clear()
-        text.concept_views.cache_clear()
+        views.views.cache_clear()
         for message in texts:
             find_risk(message, "en")
 
