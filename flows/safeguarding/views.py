@@ -80,15 +80,21 @@ def _unconfuse(word: str) -> str:
     return _BY_SKELETON.get(word.casefold().translate(_SKELETON), word)
 
 
-def _repaired(text: str) -> list[str]:
-    """The message with starred, split and look-alike words read as the words they hide."""
-    uncensored = (
-        _CENSORED.sub(_uncensor, text) if "*" in text or "#" in text or "_" in text else text
-    )
-    words = uncensored.split()
-    compacted = [_compact(word) or word for word in words]
-    unconfused = [_unconfuse(word) for word in normalise(" ".join(compacted)).split()]
-    return [normalise(uncensored), " ".join(compacted), " ".join(unconfused)]
+def _repaired(text: str, plain: str) -> list[str]:
+    """The message with starred, split and look-alike words read as the words they hide;
+    only the readings that differ from `plain`, the message normalised."""
+    found = []
+    if any(mark in text for mark in "*#_"):
+        text = _CENSORED.sub(_uncensor, text)
+        found.append(normalise(text))
+    compacted = [_compact(word) or word for word in text.split()]
+    if compacted != text.split():
+        found.append(normalise(" ".join(compacted)))
+    words = (found[-1] if found else plain).split()
+    unconfused = [_unconfuse(word) for word in words]
+    if unconfused != words:
+        found.append(" ".join(unconfused))
+    return found
 
 
 @lru_cache(maxsize=256)
@@ -97,9 +103,11 @@ def views(text: str) -> tuple[tuple[str, bool], ...]:
 
     Cached: the phrase lists and the concept patterns look at the same message."""
     plain = normalise(text)
-    variants = [plain, normalise(_cyrillic_words(text)), *_repaired(text)]
+    variants = [plain, *_repaired(text, plain)]
+    if any(script(c) == "CYRILLIC" for c in text if c.isalpha()):
+        variants.append(normalise(_cyrillic_words(text)))
     found: list[tuple[str, bool]] = []
-    for variant in dict.fromkeys(normalise(v) if v is not plain else v for v in variants):
+    for variant in dict.fromkeys(variants):
         joined, runs = _spaced_runs(variant)
         found += [(variant, True), (joined, True), *((run, False) for run in runs)]
     return tuple(dict.fromkeys(found))
