@@ -25,7 +25,7 @@ from flows.safeguarding.views import concept_views
 
 CONCEPT_DIRECTORY = DEFAULT_DIRECTORY / "concepts"
 _OTHER = "[^ =]*"  # what a `*` stands for: any letters inside one word
-_GAP = re.compile(r"~(\d)")
+_GAP = re.compile(r"~(\d{1,2})")
 
 
 class PatternError(ValueError):
@@ -64,7 +64,7 @@ def _element(text: str, line: str) -> str:
     return "(?:" + "|".join(options) + ")"
 
 
-_ELEMENT = re.compile(r"(!(?:~\d)?)?(\([^()]*\)|[^\s()]+)|(\S)")
+_ELEMENT = re.compile(r"(!(?:~\d{1,2})?)?(\([^()]*\)|[^\s()]+)|(\S)")
 
 
 def compile_pattern(line: str) -> re.Pattern[str]:
