@@ -8,11 +8,11 @@ import os
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.services import Services
+from storage.jobruns import LOCK_KEY
 
 if TYPE_CHECKING:
     pass
 
-LOCK_KEY = 0x68656C706C696E65  # "helpline": one advisory lock per database
 RETRY_SECONDS = 15.0
 
 
