@@ -33,7 +33,7 @@ async def succeeded(session: AsyncSession, name: str, now: datetime) -> None:
 
 async def last_successes(session: AsyncSession) -> dict[str, datetime]:
     rows = await session.execute(select(JobRun.name, JobRun.last_success_at))
-    return {name: at for name, at in rows.tuples()}
+    return {name: at for name, at in rows.all()}
 
 
 async def latest_success(session: AsyncSession) -> datetime | None:

@@ -51,7 +51,7 @@ async def outbox_state(session: AsyncSession, now: datetime) -> Outbox:
         )
     )
     age = now - oldest if oldest is not None else None
-    return Outbox({channel: int(n) for channel, n in rows.tuples()}, age)
+    return Outbox({channel: int(n) for channel, n in rows.all()}, age)
 
 
 async def scheduler_leads(session: AsyncSession, settings: Settings, now: datetime) -> bool:
