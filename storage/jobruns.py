@@ -1,4 +1,4 @@
-"""The scheduler's traces in the store: each job's last success, and who holds the leader lock.
+"""The scheduler's traces: each job's last success, and whether someone holds the leader lock.
 
 The scheduler runs in a process of its own that serves no HTTP, so readiness and /metrics in
 any web worker read these from the database instead of from the scheduler's memory.
@@ -6,6 +6,8 @@ any web worker read these from the database instead of from the scheduler's memo
 
 from __future__ import annotations
 
+import contextlib
+import os
 from datetime import datetime
 
 from sqlalchemy import func, select, text, update
@@ -45,3 +47,28 @@ async def leader_lock_held(session: AsyncSession) -> bool:
     """PostgreSQL only: whether some session (any process, any machine) holds the lock."""
     held = await session.scalar(_HELD, {"high": LOCK_KEY >> 32, "low": LOCK_KEY & 0xFFFFFFFF})
     return bool(held)
+
+
+def lock_file(database_url: str) -> str | None:
+    """SQLite: the scheduler's lock file beside the database (None for an in-memory one)."""
+    path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
+    return f"{path}.scheduler.lock" if path and path != ":memory:" else None
+
+
+def lock_file_held(path: str | None) -> bool:
+    """SQLite: whether a scheduler holds the lock file, by trying it for an instant."""
+    if path is None or not os.path.exists(path):
+        return False
+    import fcntl  # POSIX only, as the lock itself (bot.jobs.leadership.FileLeadership)
+
+    fd = os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    else:
+        with contextlib.suppress(OSError):
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)

@@ -23,18 +23,19 @@ SQLITE_MAGIC, PG_MAGIC = b"SQLite format 3\x00", b"PGDMP"
 KEEP = ("alembic_version",)  # a migrated but unused database still counts as empty
 
 
-def keys_warning(settings: Settings) -> str:
+def keys_warning(settings: Settings, *, restored: bool = False) -> str:
     if settings.encryption_keys:
         where = (
-            "this process's environment (HELPLINE_ENCRYPTION_KEYS and HELPLINE_LOOKUP_KEY; in the "
-            "deploy layout /etc/helpline/helpline.env, from the council's secret store)"
+            "HELPLINE_ENCRYPTION_KEYS and HELPLINE_LOOKUP_KEY (in the deploy layout "
+            "/etc/helpline/helpline.env, from the council's secret store)"
         )
+    elif restored:
+        where = f"the key file {key_file(settings)} (copy the backed-up database's key file there)"
     else:
         where = f"the key file {key_file(settings)}"
     return (
-        "warning: the parents' words and numbers in this backup are encrypted; restoring it is "
-        f"useless without the same keys, which are in {where}. Keep a copy of the keys, apart "
-        "from the backup."
+        "warning: the parents' words and numbers in this backup are encrypted; they cannot be "
+        f"read without the same keys: {where}. Keep a copy of the keys, apart from the backup."
     )
 
 
@@ -87,6 +88,8 @@ def backup(args: argparse.Namespace) -> int:
     target = Path(args.file)
     if target.exists():
         raise HelplineError(f"{target} exists: give the backup a new name")
+    if not target.parent.is_dir():
+        raise HelplineError(f"no such directory: {target.parent}")
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
@@ -102,6 +105,8 @@ def backup(args: argparse.Namespace) -> int:
             tables = listing.count(" TABLE DATA ")
             summary = f"{tables} tables, checked with pg_restore --list"
         partial.rename(target)
+    except (OSError, sqlite3.Error) as exc:
+        raise HelplineError(f"backup failed: {exc}") from None
     finally:
         partial.unlink(missing_ok=True)
     os.chmod(target, 0o600)
@@ -156,8 +161,10 @@ def restore(args: argparse.Namespace) -> int:
             raise HelplineError(
                 f"{source} is not a SQLite backup (HELPLINE_DATABASE_URL is SQLite)"
             )
-        target = sqlite_path(settings)
-        sqlite_restore(source, target)
+        try:
+            sqlite_restore(source, sqlite_path(settings))
+        except sqlite3.Error as exc:
+            raise HelplineError(f"restore failed: {exc}") from None
     else:
         if not magic.startswith(PG_MAGIC):
             raise HelplineError(f"{source} is not a pg_dump custom-format backup")
@@ -179,7 +186,7 @@ def restore(args: argparse.Namespace) -> int:
             env,
         )
     print(f"restored {source}; now run `helpline db upgrade` if this release is newer")
-    print(keys_warning(settings))
+    print(keys_warning(settings, restored=True))
     return 0
 
 

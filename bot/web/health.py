@@ -25,7 +25,7 @@ from storage.db import alembic_config
 from storage.models import OutboxMessage
 
 OUTBOX_MAX_AGE = timedelta(minutes=15)
-# On SQLite the lock is a file on the scheduler's machine: a fresh job success shows a leader.
+# On SQLite the lock is a file beside the database; a fresh job success also shows a leader.
 SQLITE_LEADER_FRESH = timedelta(minutes=2)
 CHECK_TIMEOUT = 5.0
 WAITING = ("pending", "sending")
@@ -57,6 +57,8 @@ async def outbox_state(session: AsyncSession, now: datetime) -> Outbox:
 async def scheduler_leads(session: AsyncSession, settings: Settings, now: datetime) -> bool:
     if not settings.is_sqlite:
         return await jobruns.leader_lock_held(session)
+    if jobruns.lock_file_held(jobruns.lock_file(settings.database_url)):
+        return True
     latest = await jobruns.latest_success(session)
     return latest is not None and now - latest <= SQLITE_LEADER_FRESH
 

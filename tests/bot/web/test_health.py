@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from bot.core.services import Services
-from bot.jobs.leadership import PostgresLeadership
+from bot.jobs.leadership import FileLeadership, PostgresLeadership
 from bot.web.app import create_app
 from bot.wiring import build_services
 from storage import jobruns, outbox
@@ -101,3 +101,23 @@ async def test_not_ready_until_migrated(tmp_path: Path, clock: FakeClock) -> Non
         await fresh.close()
     assert status == 503
     assert reasons == ["database not migrated (run `helpline db upgrade`)"]
+
+
+async def test_on_sqlite_the_lock_file_shows_the_leader(tmp_path: Path, clock: FakeClock) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'helpline.db'}"
+    local = build_services(test_settings(url), now=clock)
+    await local.migrate()
+    app = create_app(local.settings, services=local, migrate=False)
+    leader = FileLeadership(url)
+    try:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
+        ) as client:
+            assert (await readiness(client))[0] == 503
+            assert await leader.acquire()
+            assert await readiness(client) == (200, [])
+            await leader.release()
+            assert (await readiness(client))[0] == 503
+    finally:
+        await leader.release()
+        await local.close()
