@@ -169,7 +169,10 @@ def restore(args: argparse.Namespace) -> int:
         if not magic.startswith(PG_MAGIC):
             raise HelplineError(f"{source} is not a pg_dump custom-format backup")
         dsn, env = libpq(settings)
-        busy = asyncio.run(postgres_tables_with_rows(dsn, env))
+        try:
+            busy = asyncio.run(postgres_tables_with_rows(dsn, env))
+        except (OSError, TimeoutError, asyncpg.PostgresError) as exc:
+            raise HelplineError(f"cannot reach the database: {type(exc).__name__}") from None
         if busy:
             raise HelplineError(f"the database is not empty ({busy[0]} has rows): restore refused")
         run(
