@@ -462,3 +462,13 @@ class HistoricalCase(Base):
     imported_at: Mapped[datetime]
     # SHA-256 of the imported file: the same file is refused a second time.
     import_batch: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class JobRun(Base):
+    """When each scheduled job last finished well: readiness and /metrics read it from any
+    process, since the scheduler itself serves no HTTP."""
+
+    __tablename__ = "job_run"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_success_at: Mapped[datetime]

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import uvicorn
 
 from bot.channels import console
-from bot.cli import digest, keys, protection, reports, rota, scheduler, staff, telegram
+from bot.cli import backup, digest, keys, protection, reports, rota, scheduler, staff, telegram
 from bot.conversation.helpline import Helpline
 from bot.core.errors import HelplineError
 from bot.core.i18n import CatalogMissing
@@ -118,7 +118,7 @@ def parser() -> argparse.ArgumentParser:
     tg.add_parser("set-webhook", help="register {public_url}/telegram/webhook").set_defaults(
         run=telegram.set_webhook
     )
-    for module in (reports, staff, rota, scheduler, digest, keys, protection):
+    for module in (reports, staff, rota, scheduler, digest, keys, protection, backup):
         module.register(commands)
     return top
 

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation.flood import FloodGuard, throttled
+from bot.core import metrics
 from bot.core.clock import WorkingClock
 from bot.core.i18n import Catalogs, office_hours
 from bot.core.locks import ConversationLocks
@@ -136,7 +137,7 @@ class Router:
     async def record(self, message: Inbound) -> int | None:
         """Commit the delivery to the inbox; only after this may the provider get its 2xx."""
         async with self.sessions.begin() as session:
-            return await inbox.record_inbound(
+            inbox_id = await inbox.record_inbound(
                 session,
                 channel=message.channel,
                 provider_id=message.provider_id,
@@ -144,6 +145,10 @@ class Router:
                 payload=message.payload(),
                 received_at=message.received_at,
             )
+        metrics.MESSAGES_IN.labels(
+            message.channel, "redelivery" if inbox_id is None else "new"
+        ).inc()
+        return inbox_id
 
     async def recover(self) -> int:
         """Process deliveries acknowledged before a crash but never processed."""
@@ -173,7 +178,10 @@ class Router:
             for attempt in range(1, RACE_RETRIES + 1):
                 try:
                     async with self.sessions.begin() as session:
-                        return await self._process(session, inbox_id)
+                        done = await self._process(session, inbox_id)
+                    if key[0] not in self.outbox_channels:  # the outbox counts its own sends
+                        metrics.replied(key[0], len(done.replies))
+                    return done
                 except IntegrityError:
                     # Another worker created this contact or conversation a moment ago
                     # (the in-process lock cannot see it): run again on its row.

@@ -109,6 +109,7 @@ class Settings:
     close_outcomes: tuple[str, ...] = CLOSE_OUTCOMES
     reminder_working_hours: float = 2.0
     nudge_after_attempts: int = 3
+    metrics_token: str = ""  # /metrics answers 404 until one is set
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -141,6 +142,7 @@ ENVIRONMENT = {
     "TWILIO_API_BASE_URL": "twilio_api_base_url",
     "HELPLINE_SMTP_URL": "smtp_url",
     "HELPLINE_MAIL_FROM": "mail_from",
+    "HELPLINE_METRICS_TOKEN": "metrics_token",
 }
 SECRETS = {
     "secret_key",
@@ -149,6 +151,7 @@ SECRETS = {
     "telegram_bot_token",
     "telegram_webhook_secret",
     "twilio_auth_token",
+    "metrics_token",
 }
 
 
