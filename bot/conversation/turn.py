@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from bot.conversation import safety
 from bot.domain.enquiries import create_enquiry
@@ -153,6 +154,8 @@ async def _ending(
         return replies
     contact.language = state.get("language") or contact.language
     conversation.state = state
+    # Written even when an earlier flush (the urgent enquiry) stored this very dict object.
+    flag_modified(conversation, "state")
     conversation.updated_at = now
     transcribe(session, contact, conversation, text, replies, now)
     return replies
