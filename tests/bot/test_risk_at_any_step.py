@@ -16,7 +16,7 @@ from sqlalchemy import select
 from bot.conversation.router import Inbound
 from bot.core.services import Services
 from bot.core.settings import DEFAULT_LANGUAGES, Settings
-from bot.domain.digest import build_digest
+from bot.domain.digest import build_digest, render_digest
 from flows.intake import WORDS
 from flows.urgent import (
     ASK_AGAIN,
@@ -209,3 +209,5 @@ async def test_the_digest_counts_urgent_conversations_still_in_the_intake(
         await parent.say(WORRIES["en"])
     digest = await build_digest(services, services.now())
     assert len(digest.urgent) == 4
+    message = render_digest(digest, services.settings)
+    assert message.subject.endswith(", 4 urgent") and "Urgent (safeguarding) (4)" in message.text
