@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import uvicorn
 
 from bot.channels import console
-from bot.cli import digest, keys, protection, reports, rota, scheduler, staff, telegram
+from bot.cli import digest, doctor, keys, protection, reports, rota, scheduler, staff, telegram
 from bot.conversation.helpline import Helpline
 from bot.core.errors import HelplineError
 from bot.core.i18n import CatalogMissing
@@ -36,6 +36,7 @@ async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
+    doctor.refuse_examples(settings)  # no example safety numbers given to parents
     # The scheduler stands by when another process leads, so every serve may offer to run it.
     background = [] if args.no_scheduler else [SchedulerRunner]
     app = create_app(settings, background=background)
@@ -118,7 +119,7 @@ def parser() -> argparse.ArgumentParser:
     tg.add_parser("set-webhook", help="register {public_url}/telegram/webhook").set_defaults(
         run=telegram.set_webhook
     )
-    for module in (reports, staff, rota, scheduler, digest, keys, protection):
+    for module in (reports, staff, rota, scheduler, digest, keys, protection, doctor):
         module.register(commands)
     return top
 
