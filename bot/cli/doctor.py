@@ -47,7 +47,7 @@ def refuse_examples(settings: Settings) -> None:
     names = still_examples(settings, SAFETY_NUMBERS)
     if names and os.environ.get("HELPLINE_EPHEMERAL_SECRET") != "1":
         raise SettingsError(
-            f"refusing to start: {', '.join(names)} still the shipped example "
+            f"refusing to start: {', '.join(names)} still set to the shipped examples "
             "(parents at risk would be given a number that rings nobody). Set them in "
             "helpline.toml (HELPLINE_CONFIG); `helpline doctor` lists every check."
         )

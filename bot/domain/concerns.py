@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.orm.attributes import flag_modified
@@ -54,6 +54,14 @@ async def open_concerns(session: AsyncSession) -> list[Concern]:
         .order_by(Callback.due_at, Callback.id)
     )
     return [Concern(*row) for row in rows.all()]
+
+
+async def count_open(session: AsyncSession) -> int:
+    """How many concerns wait on the work queue: every officer's queue page says so."""
+    statement = select(func.count()).where(
+        Callback.urgent.is_(True), Callback.status.in_(OPEN_STATUSES)
+    )
+    return int(await session.scalar(statement) or 0)
 
 
 async def recently_handled(session: AsyncSession, since: datetime) -> list[tuple[Enquiry, str]]:

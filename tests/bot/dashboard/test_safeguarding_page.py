@@ -63,6 +63,9 @@ async def test_an_urgent_web_chat_without_a_number_is_listed_and_read(
     assert read.headers["cache-control"] == "no-store"
     assert (await client.get("/staff/safeguarding/conversations/999999")).status_code == 404
     assert {"view safeguarding", "view urgent conversation"} <= set(await actions(services))
+    # Every officer's queue says so, even when the concern is nobody's yet.
+    queue = await client.get("/staff/queue")
+    assert "⚑ 1 urgent safeguarding concern open" in queue.text
 
 
 async def test_an_officer_assigns_acknowledges_and_closes_the_loop(
