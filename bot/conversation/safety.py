@@ -41,14 +41,14 @@ ASKING = "asking_safe_phone"  # state flag: "Can we call you?" waits for its ans
 SAFE_PHONE = "safe_phone"  # the number the parent gave as safe ("" when they said no)
 
 
-def engines(router: Router, state: dict[str, Any]) -> list[Engine]:
+def engines(router: Router, state: dict[str, Any], flow: str) -> list[Engine]:
     """The conversation's language; before one is chosen, English and the language the worrying
     words were written in."""
     if state.get("language"):
-        return [router.engine(state)]
+        return [router.engine(state, flow)]
     detected = state.get("risk_language")
     codes = ["en", *([detected] if detected in router.catalogs.names() else [])]
-    return [router.engine({**state, "language": code}) for code in dict.fromkeys(codes)]
+    return [router.engine({**state, "language": code}, flow) for code in dict.fromkeys(codes)]
 
 
 def say(speakers: list[Engine], msgid: str, **extra: str) -> str:
@@ -93,7 +93,7 @@ async def on_risk(
     await raise_concern(session, router.clock, contact, enquiry, channel, risk, step, now)
     due_at = await session.scalar(select(Callback.due_at).where(Callback.enquiry_id == enquiry.id))
     assert due_at is not None  # every open enquiry has its callback
-    speakers = engines(router, state)
+    speakers = engines(router, state, conversation.flow)
     replies = []
     for speaker in speakers:
         if router.clock.is_open(now):
@@ -124,11 +124,11 @@ async def on_safe_number(
 ) -> list[Reply] | None:
     """The answer to "Can we call you?"; None when it is a command (stop, help ...) for the
     flow instead. Anything unclear asks again: never "Sorry, I did not understand"."""
-    speakers = engines(router, state)
+    speakers = engines(router, state, conversation.flow)
     if speakers[0].command(text) is not None:
         state.pop(ASKING, None)
         return None
-    enquiry = await linked_enquiry(session, conversation)
+    enquiry = await linked_enquiry(session, conversation, state)
     known = _known_phone(state, enquiry)
     answer = read_safe_number(speakers, text, known)
     if not answer.understood:

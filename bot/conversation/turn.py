@@ -149,7 +149,9 @@ async def _ending(
     if outcome in {"stopped", "declined"}:
         if state.get("urgent"):
             # Never a promise of secrecy: the concern is kept, and the parent is told so.
-            replies = [Reply(safety.say(safety.engines(router, state), KEPT_FOR_SAFETY))]
+            replies = [
+                Reply(safety.say(safety.engines(router, state, conversation.flow), KEPT_FOR_SAFETY))
+            ]
         await forget(session, contact, conversation)
         return replies
     contact.language = state.get("language") or contact.language

@@ -16,18 +16,23 @@ from bot.core.clock import WorkingClock
 from bot.core.settings import Settings
 from bot.domain.callbacks import OPEN_STATUSES, make_urgent
 from bot.domain.enquiries import FIELDS, create_enquiry
-from flows.intake import callback_phone
+from flows.intake import INTAKE, callback_phone
 from storage.models import Callback, Contact, Conversation, Enquiry
 
+# A survey or nudge keeps its own enquiry link (the one surveyed): a concern raised there is
+# remembered in the state instead.
+URGENT_ENQUIRY = "urgent_enquiry_id"
 
-async def _open_enquiry(session: AsyncSession, conversation: Conversation) -> Enquiry | None:
+
+async def _open_enquiry(
+    session: AsyncSession, conversation: Conversation, state: dict[str, Any]
+) -> Enquiry | None:
     """The conversation's enquiry while its callback is still open; None once it is closed."""
-    if conversation.enquiry_id is None:
+    enquiry_id = state.get(URGENT_ENQUIRY) or conversation.enquiry_id
+    if enquiry_id is None:
         return None
-    enquiry = await session.get(Enquiry, conversation.enquiry_id)
-    callback = await session.scalar(
-        select(Callback).where(Callback.enquiry_id == conversation.enquiry_id)
-    )
+    enquiry = await session.get(Enquiry, enquiry_id)
+    callback = await session.scalar(select(Callback).where(Callback.enquiry_id == enquiry_id))
     return enquiry if callback is not None and callback.status in OPEN_STATUSES else None
 
 
@@ -46,7 +51,7 @@ async def urgent_enquiry(
     """The conversation's enquiry made urgent, or a new urgent one (incomplete) when it has
     none open: its callback is due one working hour from now, assigned by the rota."""
     state["urgent"] = True
-    enquiry = await _open_enquiry(session, conversation)
+    enquiry = await _open_enquiry(session, conversation, state)
     if enquiry is not None:
         await make_urgent(session, enquiry, clock, now)
         return enquiry
@@ -63,13 +68,18 @@ async def urgent_enquiry(
         now=now,
         incomplete=True,
     )
-    conversation.enquiry_id = enquiry.id
+    if conversation.flow == INTAKE.name:
+        conversation.enquiry_id = enquiry.id
+    else:
+        state[URGENT_ENQUIRY] = enquiry.id
     return enquiry
 
 
-async def linked_enquiry(session: AsyncSession, conversation: Conversation) -> Enquiry | None:
+async def linked_enquiry(
+    session: AsyncSession, conversation: Conversation, state: dict[str, Any] | None = None
+) -> Enquiry | None:
     """The open enquiry a concern already made for this conversation, if any."""
-    return await _open_enquiry(session, conversation)
+    return await _open_enquiry(session, conversation, state or conversation.state)
 
 
 def keep_safe_phone(enquiry: Enquiry, phone: str) -> None:

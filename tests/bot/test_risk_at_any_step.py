@@ -16,6 +16,7 @@ from sqlalchemy import select
 from bot.conversation.router import Inbound
 from bot.core.services import Services
 from bot.core.settings import DEFAULT_LANGUAGES, Settings
+from bot.domain import casework
 from bot.domain.digest import build_digest, render_digest
 from flows.intake import WORDS
 from flows.urgent import (
@@ -29,7 +30,8 @@ from flows.urgent import (
     WILL_CALL,
     WILL_NOT_CALL,
 )
-from storage.models import Callback, Enquiry
+from storage.models import Callback, Enquiry, OutboxMessage, Staff, SurveyResponse
+from tests.bot.dashboard.helpers import add_staff, enquire
 from tests.conftest import FakeClock, london, test_settings
 from tests.parent import ANSWERS, CONFIRM, STEP_ANSWERS, Parent
 
@@ -211,3 +213,40 @@ async def test_the_digest_counts_urgent_conversations_still_in_the_intake(
     assert len(digest.urgent) == 4
     message = render_digest(digest, services.settings)
     assert message.subject.endswith(", 4 urgent") and "Urgent (safeguarding) (4)" in message.text
+
+
+async def test_a_worry_in_the_survey_is_a_new_urgent_enquiry_and_the_survey_goes_on(
+    services: Services, clock: FakeClock
+) -> None:
+    await add_staff(services, "olu@example.org")
+    surveyed = await enquire(services, language="en")
+    async with services.sessions.begin() as session:
+        row = await session.get(Enquiry, surveyed.id)
+        staff = await session.scalar(select(Staff))
+        assert row is not None and staff is not None
+        await session.refresh(row, ["callback"])
+        outcomes = services.settings.close_outcomes
+        await casework.close_case(
+            session, services.router, outcomes, row, staff, outcomes[0], clock()
+        )
+        survey = (
+            await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "survey"))
+        ).one()
+
+    async def say(text: str) -> list[str]:
+        inbound = Inbound("telegram", survey.address, uuid.uuid4().hex, text, clock())
+        return [reply.text for reply in await services.router.deliver(inbound)]
+
+    texts = await say(WORRIES["en"])
+    assert texts[0].startswith(tr(services, "en", SAFETY_NUMBERS))
+    assert texts[-1] == tr(services, "en", ASK_PHONE)
+    await say("07700 900456")
+    for text in ("4", "Knowing my rights"):
+        texts = await say(text)
+    assert "Thank you for your feedback" in texts[-1]
+    async with services.sessions() as session:
+        enquiries = {e.id: e for e in await session.scalars(select(Enquiry))}
+        response = (await session.scalars(select(SurveyResponse))).one()
+    [urgent] = [e for e in enquiries.values() if e.urgent]
+    assert enquiries[surveyed.id].status == "closed" and not enquiries[surveyed.id].urgent
+    assert urgent.callback_phone == "+447700900456" and response.enquiry_id == surveyed.id
