@@ -18,10 +18,12 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.domain import audit, casework
+from bot.domain.enquiries import find_enquiry
 from bot.domain.passwords import hash_password, needs_rehash, verify_password
 from bot.web.dashboard.auth import Keys, remember, throttled
 from bot.web.dashboard.base import Dashboard
 from bot.web.dashboard.casefile import case_file
+from bot.web.dashboard.reach import reach_context
 from storage.crypto import lookup_hash
 from storage.models import Callback, Contact, Enquiry, Staff
 
@@ -32,10 +34,6 @@ SEARCH_LIMIT = 50  # the newest matches; a phone number rarely has more
 def _field(form: Any, name: str) -> str:
     value = form.get(name, "")
     return value[:MAX_FIELD] if isinstance(value, str) else ""
-
-
-async def find_enquiry(session: AsyncSession, reference: str) -> Enquiry | None:
-    return await session.scalar(select(Enquiry).where(Enquiry.reference == reference.upper()))
 
 
 def routes(board: Dashboard) -> list[Route]:
@@ -90,6 +88,7 @@ def routes(board: Dashboard) -> list[Route]:
             return board.render(request, "not_found.html", {}, staff, status=404)
         audit.record(session, staff, audit.VIEW, board.now(), enquiry_id=enquiry.id)
         context = await case_file(session, board, enquiry)
+        context |= await reach_context(session, board, enquiry, staff)
         return board.render(request, "enquiry.html", context, staff)
 
     @board.guarded()

@@ -1,7 +1,7 @@
 """risk: the safeguarding work queue (acknowledged and handled, with by whom) on callbacks
 
-Revision ID: 0009_risk
-Revises: 0008
+Revision ID: 0010_risk
+Revises: 0009_reach
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import storage.types
 
-revision: str = "0009_risk"
-down_revision: str | None = "0008"
+revision: str = "0010_risk"
+down_revision: str | None = "0009_reach"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
