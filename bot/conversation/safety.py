@@ -136,6 +136,8 @@ async def on_safe_number(
     state.pop(ASKING, None)
     if answer.phone is None:
         state[SAFE_PHONE] = ""
+        if enquiry is not None:
+            keep_safe_phone(enquiry, None)  # "no": the number we had is not a safe one
         said = say(speakers, WILL_NOT_CALL)
     else:
         state[SAFE_PHONE] = answer.phone

@@ -70,8 +70,13 @@ async def urgent_enquiry(
     )
     if conversation.flow == INTAKE.name:
         conversation.enquiry_id = enquiry.id
-    else:
-        state[URGENT_ENQUIRY] = enquiry.id
+        return enquiry
+    state[URGENT_ENQUIRY] = enquiry.id
+    surveyed = (
+        await session.get(Enquiry, conversation.enquiry_id) if conversation.enquiry_id else None
+    )
+    if surveyed is not None and surveyed.callback_phone:
+        enquiry.callback_phone = surveyed.callback_phone  # offered back, never assumed safe
     return enquiry
 
 
@@ -82,8 +87,9 @@ async def linked_enquiry(
     return await _open_enquiry(session, conversation, state or conversation.state)
 
 
-def keep_safe_phone(enquiry: Enquiry, phone: str) -> None:
-    """The number the parent says is safe to call: the officer rings this one."""
+def keep_safe_phone(enquiry: Enquiry, phone: str | None) -> None:
+    """The number the parent says is safe to call: the officer rings this one. None when they
+    said not to call: no number is shown as safe (the transcript keeps what they wrote)."""
     enquiry.callback_phone = phone
 
 

@@ -239,7 +239,7 @@ async def test_a_worry_in_the_survey_is_a_new_urgent_enquiry_and_the_survey_goes
 
     texts = await say(WORRIES["en"])
     assert texts[0].startswith(tr(services, "en", SAFETY_NUMBERS))
-    assert texts[-1] == tr(services, "en", ASK_PHONE)
+    assert texts[-1] == tr(services, "en", ASK_KNOWN_PHONE, known_phone="07700 900123")
     await say("07700 900456")
     for text in ("4", "Knowing my rights"):
         texts = await say(text)

@@ -28,3 +28,20 @@ async def test_a_worry_by_sms_gets_plain_numbers_and_the_number_offered(
         enquiry = (await session.scalars(select(Enquiry))).one()
         callback = (await session.scalars(select(Callback))).one()
     assert enquiry.callback_phone == PARENT and enquiry.urgent and callback.urgent
+
+
+async def test_no_to_the_number_texted_from_leaves_no_number_shown_as_safe(
+    client: httpx.AsyncClient, tw: FakeTwilio, channel_services: Services
+) -> None:
+    parent = Texter(client, tw)
+    await parent.send("Hello")
+    for answer in ("yes", "1", "2", "2", "Year 4", "2", "The school cannot meet his needs."):
+        await parent.send(answer)
+    await parent.send("yes")  # "Shall we call you on 07700 900123?"
+    asked = await parent.send("she is not safe at home")
+    assert asked[-1].startswith("Can we call you on 07700 900123?")
+    after = await parent.send("no")
+    assert after[0].startswith("All right, we will not call you.")
+    async with channel_services.sessions() as session:
+        enquiry = (await session.scalars(select(Enquiry))).one()
+    assert enquiry.urgent and enquiry.callback_phone is None
