@@ -245,6 +245,11 @@ class Callback(Base):
     nudged_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Safeguarding work queue: who saw an urgent callback, and who dealt with the concern.
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    handled_at: Mapped[datetime | None]
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
 
     enquiry: Mapped[Enquiry] = relationship(back_populates="callback")
 

@@ -21,6 +21,7 @@ from starlette.templating import Jinja2Templates
 from bot.conversation.helpline import Helpline
 from bot.conversation.router import Inbound
 from bot.core.i18n import text_direction
+from bot.core.settings import trial_banner
 from flows.engine import N_, Reply
 from storage.crypto import lookup_hash
 from storage.models import Contact, Conversation, TranscriptLine
@@ -98,7 +99,12 @@ def routes(services: Helpline) -> list[Route | Mount]:
     async def page(request: Request) -> Response:
         token = _token(request) or secrets.token_urlsafe(24)
         response = templates.TemplateResponse(
-            request, "chat.html", {"service": services.settings.service_name}
+            request,
+            "chat.html",
+            {
+                "service": services.settings.service_name,
+                "trial_banner": trial_banner(services.settings),
+            },
         )
         response.headers["Cache-Control"] = "no-store"
         return _with_cookie(response, token, secure)

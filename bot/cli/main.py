@@ -12,7 +12,18 @@ from collections.abc import Awaitable, Callable, Sequence
 import uvicorn
 
 from bot.channels import console
-from bot.cli import backup, digest, keys, protection, reports, rota, scheduler, staff, telegram
+from bot.cli import (
+    backup,
+    digest,
+    doctor,
+    keys,
+    protection,
+    reports,
+    rota,
+    scheduler,
+    staff,
+    telegram,
+)
 from bot.conversation.helpline import Helpline
 from bot.core.errors import HelplineError
 from bot.core.i18n import CatalogMissing
@@ -36,6 +47,7 @@ async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
+    doctor.refuse_examples(settings)  # no example safety numbers given to parents
     # The scheduler stands by when another process leads, so every serve may offer to run it.
     background = [] if args.no_scheduler else [SchedulerRunner]
     app = create_app(settings, background=background)
@@ -118,7 +130,7 @@ def parser() -> argparse.ArgumentParser:
     tg.add_parser("set-webhook", help="register {public_url}/telegram/webhook").set_defaults(
         run=telegram.set_webhook
     )
-    for module in (reports, staff, rota, scheduler, digest, keys, protection, backup):
+    for module in (reports, staff, rota, scheduler, digest, keys, protection, backup, doctor):
         module.register(commands)
     return top
 
