@@ -81,7 +81,14 @@ def test_the_readme_links_the_deploy_guide() -> None:
 @pytest.fixture
 def environment(postgres: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     config = tmp_path / "helpline.toml"
-    config.write_text('languages = ["en"]\n', encoding="utf-8")
+    # What an operator writes in /etc/helpline/helpline.toml: serve refuses the shipped examples.
+    config.write_text(
+        'languages = ["en"]\n'
+        'children_services_phone = "0161 496 0000"\n'
+        'out_of_hours_phone = "0161 496 0001"\n'
+        'service_phone = "0161 496 0002"\n',
+        encoding="utf-8",
+    )
     yield {
         **os.environ,
         "HELPLINE_DATABASE_URL": postgres,
