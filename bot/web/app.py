@@ -20,7 +20,7 @@ from bot.channels.twilio import voice
 from bot.conversation.helpline import Helpline
 from bot.core.services import utcnow
 from bot.core.settings import Settings, load_settings
-from bot.web import dashboard, limits
+from bot.web import dashboard, errors, limits
 from bot.web.messaging import Messaging
 from bot.wiring import build_services
 
@@ -90,7 +90,7 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(limits.BodyLimit), *staff_middleware],
+        middleware=[Middleware(errors.ErrorPages), Middleware(limits.BodyLimit), *staff_middleware],
         exception_handlers=limits.EXCEPTION_HANDLERS,
     )
     app.state.services = services

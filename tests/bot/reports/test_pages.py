@@ -27,9 +27,7 @@ async def _attempt(services: Services, enquiry_id: int, staff: Staff, outcome: s
             select(Enquiry).options(selectinload(Enquiry.callback)).where(Enquiry.id == enquiry_id)
         )
         assert enquiry is not None
-        await casework.log_attempt(
-            session, services.clock, enquiry, staff, outcome, services.now()
-        )
+        await casework.log_attempt(session, services.clock, enquiry, staff, outcome, services.now())
 
 
 async def test_reports_open_many_times_after_call_attempts(
