@@ -8,26 +8,35 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import uvicorn
 
 from bot.channels import console
 from bot.cli import digest, keys, protection, reports, rota, scheduler, staff, telegram
+from bot.cli.database import require_schema
 from bot.conversation.helpline import Helpline
 from bot.core.errors import HelplineError
 from bot.core.i18n import CatalogMissing
+from bot.core.keys import local_key_notice
 from bot.core.settings import Settings, SettingsError, load_settings
 from bot.domain.callbacks import open_queue
 from bot.jobs.scheduler import SchedulerRunner
 from bot.web.app import create_app
 from bot.wiring import build_services
+from flows.intake import TOPICS
 
 Handler = Callable[[Helpline, argparse.Namespace], Awaitable[int]]
 CommandError = HelplineError  # what the command modules raise: one class, shown in one line
+TOPIC_WORDS = {choice.value: str(choice.label) for choice in TOPICS}  # English, as officers read
 
 
 async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
-    services = build_services(load_settings())
+    settings = load_settings()
+    if handler not in CREATE_DATABASE:
+        await require_schema(settings)  # before any key file or empty database is made
+    services = build_services(settings)
     try:
         return await handler(services, args)
     finally:
@@ -41,6 +50,8 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(settings, background=background)
     for line in channel_status(settings):
         print(line)
+    for line in serve_warnings(settings):
+        print(f"warning: {line}", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
     return 0
 
@@ -59,6 +70,20 @@ def channel_status(settings: Settings) -> list[str]:
     )
     lines.append("email: on" if settings.smtp_url else "email: off (set HELPLINE_SMTP_URL)")
     return lines
+
+
+def serve_warnings(settings: Settings) -> list[str]:
+    """Said once, when the service starts: what an operator must fix before going live."""
+    found = []
+    notice = local_key_notice(settings)
+    if notice:
+        found.append(notice)
+    if not settings.public_url.startswith("https://"):
+        found.append(
+            f"HELPLINE_PUBLIC_URL is {settings.public_url}, not https: the links in digests and "
+            "alerts only work where that address does, and webhooks need https"
+        )
+    return found
 
 
 async def chat(services: Helpline, args: argparse.Namespace) -> int:
@@ -81,13 +106,19 @@ async def queue(services: Helpline, args: argparse.Namespace) -> int:
         return 0
     if not rows:
         print("no open callbacks")
+    zone = ZoneInfo(services.settings.timezone)
     for row in rows:
         flag = "URGENT " if row["urgent"] else ""
+        due = datetime.fromisoformat(row["due_at"]).astimezone(zone)
+        topic = TOPIC_WORDS.get(row["topic"] or "", row["topic"] or "-")
         print(
-            f"{flag}{row['reference']}  due {row['due_at']}  {row['channel']:<8} "
-            f"{row['language']:<7} {row['topic'] or '-':<20} {row['assigned_to'] or 'unassigned'}"
+            f"{flag}{row['reference']}  due {due:%a %d %b %H:%M}  {row['channel']:<8} "
+            f"{row['language']:<7} {topic:<30} {row['assigned_to'] or 'unassigned'}"
         )
     return 0
+
+
+CREATE_DATABASE: set[Handler] = {db_upgrade, chat}  # these make or migrate the schema
 
 
 def parser() -> argparse.ArgumentParser:
