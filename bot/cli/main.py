@@ -78,6 +78,16 @@ def serve_warnings(settings: Settings) -> list[str]:
     notice = local_key_notice(settings)
     if notice:
         found.append(notice)
+    placeholders = [
+        name
+        for name in ("children_services_phone", "out_of_hours_phone", "service_phone")
+        if getattr(settings, name) == getattr(Settings(), name)
+    ]
+    if placeholders:
+        found.append(
+            f"still the example numbers: {', '.join(placeholders)}; parents (some at risk) are "
+            "given these, so set them in the TOML file (HELPLINE_CONFIG) before going live"
+        )
     if not settings.public_url.startswith("https://"):
         found.append(
             f"HELPLINE_PUBLIC_URL is {settings.public_url}, not https: the links in digests and "

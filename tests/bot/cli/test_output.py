@@ -119,3 +119,4 @@ def test_serve_says_once_what_to_fix_before_going_live(db: Path) -> None:
     assert said.count("HELPLINE_ENCRYPTION_KEYS is not set") == 1
     assert f"local key file {db}.keys" in said
     assert "warning: HELPLINE_PUBLIC_URL is http://127.0.0.1:8080, not https" in said
+    assert "example numbers: children_services_phone, out_of_hours_phone, service_phone" in said
