@@ -34,7 +34,7 @@ TOPIC_WORDS = {choice.value: str(choice.label) for choice in TOPICS}  # English,
 
 async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
     settings = load_settings()
-    if handler not in CREATE_DATABASE:
+    if handler not in MAKES_SCHEMA | NO_DATABASE:
         await require_schema(settings)  # before any key file or empty database is made
     services = build_services(settings)
     try:
@@ -128,7 +128,9 @@ async def queue(services: Helpline, args: argparse.Namespace) -> int:
     return 0
 
 
-CREATE_DATABASE: set[Handler] = {db_upgrade, chat}  # these make or migrate the schema
+# Every other command needs the schema as it is, and refuses a missing or empty database.
+MAKES_SCHEMA: set[Handler] = {db_upgrade, chat, scheduler.run_alone}  # migrate, like serve
+NO_DATABASE: set[Handler] = {telegram.set_webhook}
 
 
 def parser() -> argparse.ArgumentParser:
