@@ -86,8 +86,8 @@ async def test_messages_stay_out_of_the_log_and_webhooks_get_json(
     assert SECRET not in page.text
 
 
-async def test_an_unreachable_store_still_answers_503(tmp_path: Path) -> None:
-    app = _app(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'helpline.db'}")
+async def test_an_unreachable_store_still_answers_503() -> None:
+    app = _app("postgresql+asyncpg://helpline@127.0.0.1:1/helpline")  # nothing listens there
     async with _client(app) as client:
         busy = await client.get("/staff/query", params={"sql": "SELECT 1"})
     assert busy.status_code == 503 and busy.headers["Retry-After"]
