@@ -20,7 +20,7 @@ from bot.channels.twilio import calls, operations, voice
 from bot.conversation.helpline import Helpline
 from bot.core.services import utcnow
 from bot.core.settings import Settings, load_settings
-from bot.web import dashboard, health, limits, metrics
+from bot.web import dashboard, errors, health, limits, metrics
 from bot.web.messaging import Messaging
 from bot.wiring import build_services
 
@@ -95,6 +95,7 @@ def create_app(
         routes=routes,
         lifespan=lifespan,
         middleware=[
+            Middleware(errors.ErrorPages),
             Middleware(metrics.WebhookTiming),
             Middleware(limits.BodyLimit),
             *staff_middleware,
