@@ -99,13 +99,17 @@ class Dashboard:
                     if current is None:
                         return self._sign_in_again(request)
                     staff, issued = current
+                    version = staff.session_version
                     if not has_role(staff, role):
                         response: Response = self.render(
                             request, "forbidden.html", {}, staff, status=403
                         )
                     else:
                         response = await handler(request, staff, session)
-                self.sessions.issue(response, staff, issued, now)  # slides the idle timeout
+                if staff.session_version == version and staff.active:
+                    self.sessions.issue(response, staff, issued, now)  # slides the idle timeout
+                else:  # signed out (or ended) by this very request: no fresh cookie
+                    self.sessions.end(response)
                 response.headers["Cache-Control"] = "no-store"
                 return response
 

@@ -143,3 +143,32 @@ async def test_an_urdu_enquiry_reads_right_to_left(
     direction = await own_words.evaluate("el => getComputedStyle(el).direction")
     assert direction == "rtl"
     assert "Urdu" in await page.content()
+
+
+STAFF_PAGES = (
+    "/staff/queue",
+    "/staff/callbacks",
+    "/staff/search",
+    "/staff/rota",
+    "/staff/admin/staff",
+    "/staff/audit",
+    "/staff/safeguarding",
+    "/staff/reports",
+)
+
+
+async def test_sign_out_then_every_staff_page_goes_to_the_login(
+    live: tuple[Services, str], page: Any
+) -> None:
+    services, url = live
+    await add_staff(services, "ada@example.org", role="admin")
+    await sign_in(page, url, "ada@example.org")
+    await page.goto(url + "/staff/callbacks")
+    assert page.url == url + "/staff/callbacks"
+    await page.get_by_role("button", name="Sign out").click()
+    await page.wait_for_url(url + "/staff/login")
+    for path in STAFF_PAGES:
+        await page.goto(url + path)
+        assert page.url == url + "/staff/login", path
+    cookies = {cookie["name"] for cookie in await page.context.cookies()}
+    assert "helpline_staff" not in cookies
