@@ -14,6 +14,7 @@ import uvicorn
 from bot.channels import console
 from bot.cli import digest, keys, protection, reports, rota, scheduler, staff, telegram
 from bot.conversation.helpline import Helpline
+from bot.core import logs
 from bot.core.errors import HelplineError
 from bot.core.i18n import CatalogMissing
 from bot.core.settings import Settings, SettingsError, load_settings
@@ -41,7 +42,15 @@ def serve(args: argparse.Namespace) -> int:
     app = create_app(settings, background=background)
     for line in channel_status(settings):
         print(line)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    # log_config=None: uvicorn's own lines go through our redacting handler like every other.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=None,
+        server_header=False,
+    )
     return 0
 
 
@@ -126,10 +135,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     level = logging.INFO if args.command in {"serve", "scheduler"} else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler reports every run of every job at INFO: four lines a minute of nothing.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
+        logs.configure(load_settings(), level)
         if getattr(args, "sync", None):
             return int(args.sync(args))
         return asyncio.run(_with_services(args.run, args))

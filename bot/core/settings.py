@@ -109,6 +109,7 @@ class Settings:
     close_outcomes: tuple[str, ...] = CLOSE_OUTCOMES
     reminder_working_hours: float = 2.0
     nudge_after_attempts: int = 3
+    log_format: str = "text"  # or "json": one JSON object a line
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -141,6 +142,7 @@ ENVIRONMENT = {
     "TWILIO_API_BASE_URL": "twilio_api_base_url",
     "HELPLINE_SMTP_URL": "smtp_url",
     "HELPLINE_MAIL_FROM": "mail_from",
+    "HELPLINE_LOG_FORMAT": "log_format",
 }
 SECRETS = {
     "secret_key",
@@ -242,6 +244,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 values[name] = kind(values[name])
             except (TypeError, ValueError):
                 raise SettingsError(f"setting {name}: {values[name]!r} is not a number") from None
+    if values.get("log_format", "text") not in {"text", "json"}:
+        raise SettingsError(f"HELPLINE_LOG_FORMAT: {values['log_format']!r} is not text or json")
     if values.get("nation", "ENG") not in {"ENG", "WLS", "SCT", "NIR"}:
         raise SettingsError(f"setting nation: {values['nation']!r} is not ENG, WLS, SCT or NIR")
     settings = Settings(**values)
