@@ -11,16 +11,13 @@ import json
 import logging
 import os
 import secrets
+import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet
 
 from bot.core.settings import Settings, SettingsError
 from storage import crypto
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -71,3 +68,22 @@ def configure_keys(settings: Settings) -> None:
         crypto.configure(keys, lookup)
     except ValueError as exc:
         raise SettingsError(str(exc)) from None
+
+
+def session_secret(settings: Settings) -> str:
+    """HELPLINE_SECRET_KEY (signs staff sessions and web-chat tokens), or refuse to start;
+    tests and `make run` get a throwaway key."""
+    if settings.secret_key:
+        return settings.secret_key
+    if "pytest" in sys.modules:
+        return secrets.token_urlsafe(32)
+    if os.environ.get("HELPLINE_EPHEMERAL_SECRET") == "1":
+        log.warning(
+            "HELPLINE_SECRET_KEY is not set: using a throwaway key, so staff sign-ins and web "
+            "chats end when the service restarts. Set it before real use."
+        )
+        return secrets.token_urlsafe(32)
+    raise SettingsError(
+        "HELPLINE_SECRET_KEY is not set: the staff dashboard and the web chat will not start "
+        "without it (for a local trial only, set HELPLINE_EPHEMERAL_SECRET=1)"
+    )

@@ -14,12 +14,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import WorkingClock
+from bot.domain.alerts import safeguarding_alert
 from bot.domain.callbacks import make_urgent
 from flows.engine import Engine, Reply
 from flows.intake import SAFETY_MESSAGE
 from flows.safeguarding import RiskMatch as RiskFound
 from flows.safeguarding import find_risk
-from storage import inbox, outbox
+from storage import inbox
 from storage.models import Contact, Conversation, Enquiry, InboxMessage, RiskMatch, TranscriptLine
 
 log = logging.getLogger(__name__)
@@ -62,17 +63,18 @@ async def raise_concern(
         if enquiry is not None:
             await make_urgent(session, enquiry, clock)
             reference = enquiry.reference
-    outbox.enqueue(
+    queued = await safeguarding_alert(
         session,
-        channel="staff",
-        address="duty",
-        kind="safeguarding_alert",
-        payload={"reference": reference, "channel": row.channel, "step": step},
-        now=now,
+        clock,
+        contact_id=contact.id,
         enquiry_id=conversation.enquiry_id,
-        send_after=clock.next_opening(now),  # now in office hours, else at the opening
+        reference=reference,
+        channel=row.channel,
+        step=step,
+        now=now,
     )
-    log.warning("safeguarding concern raised on a %s conversation", row.channel)
+    again = "" if queued else " (counted on the alert already queued)"
+    log.warning("safeguarding concern raised on a %s conversation%s", row.channel, again)
 
 
 async def safety_first(

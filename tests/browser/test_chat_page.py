@@ -12,24 +12,21 @@ from playwright.async_api import Browser, Page
 from bot.core.settings import Settings
 
 
+# Waiting by locator, not wait_for_function: the page's CSP forbids the eval that needs.
 async def click_choice(page: Page, label: str) -> None:
+    before = await page.locator("#messages li.out").count()
     await page.get_by_role("button", name=label).click()
-    await page.wait_for_function(
-        "document.querySelectorAll('#messages li.out').length > window.__outs",
-    )
+    await page.locator("#messages li.out").nth(before).wait_for()
 
 
 async def type_answer(page: Page, text: str) -> None:
-    await page.evaluate("window.__outs = document.querySelectorAll('#messages li.out').length")
+    before = await page.locator("#messages li.out").count()
     await page.get_by_label("Your message").fill(text)
     await page.get_by_role("button", name="Send").click()
-    await page.wait_for_function(
-        "document.querySelectorAll('#messages li.out').length > window.__outs",
-    )
+    await page.locator("#messages li.out").nth(before).wait_for()
 
 
 async def choose(page: Page, label: str) -> None:
-    await page.evaluate("window.__outs = document.querySelectorAll('#messages li.out').length")
     await click_choice(page, label)
 
 

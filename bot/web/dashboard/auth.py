@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import secrets
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.core.settings import Settings, SettingsError
 from bot.domain.staff import ROLES
 from storage.models import LoginAttempt, Staff
 
@@ -30,24 +27,6 @@ log = logging.getLogger(__name__)
 COOKIE = "helpline_staff"
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
-
-
-def secret_key(settings: Settings) -> str:
-    """HELPLINE_SECRET_KEY, or refuse to start; tests and `make run` get a throwaway key."""
-    if settings.secret_key:
-        return settings.secret_key
-    if "pytest" in sys.modules:
-        return secrets.token_urlsafe(32)
-    if os.environ.get("HELPLINE_EPHEMERAL_SECRET") == "1":
-        log.warning(
-            "HELPLINE_SECRET_KEY is not set: using a throwaway key, so staff sign-ins end "
-            "when the service restarts. Set it before real use."
-        )
-        return secrets.token_urlsafe(32)
-    raise SettingsError(
-        "HELPLINE_SECRET_KEY is not set: the staff dashboard will not start without it "
-        "(for a local trial only, set HELPLINE_EPHEMERAL_SECRET=1)"
-    )
 
 
 def has_role(staff: Staff, role: str) -> bool:

@@ -19,8 +19,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from bot.conversation.helpline import Helpline
+from bot.core.keys import session_secret
 from bot.domain.staff import ROLES
-from bot.web.dashboard.auth import Sessions, has_role, secret_key
+from bot.web.dashboard.auth import Sessions, has_role
 from bot.web.dashboard.security import csrf_token
 from storage.models import Staff
 
@@ -43,7 +44,7 @@ class Dashboard:
         self.services = services
         self.settings = services.settings
         self.secure = services.settings.public_url.startswith("https://")
-        self.secret = secret_key(services.settings)
+        self.secret = session_secret(services.settings)
         self.sessions = Sessions(self.secret, self.secure)
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.templates.env.filters["local"] = self.local
