@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from pathlib import Path
@@ -59,10 +60,9 @@ def private_sqlite_file(url: str) -> None:
     if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
         return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    try:
+    # Another process may create it first: it makes it the same way.
+    with contextlib.suppress(FileExistsError):
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-    except FileExistsError:  # another process created it first: it made it the same way
-        pass
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:

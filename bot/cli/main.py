@@ -17,6 +17,7 @@ from bot.conversation.helpline import Helpline
 from bot.core import logs
 from bot.core.errors import HelplineError
 from bot.core.i18n import CatalogMissing
+from bot.core.keys import check_lookup_key
 from bot.core.settings import Settings, SettingsError, load_settings
 from bot.domain.callbacks import open_queue
 from bot.jobs.scheduler import SchedulerRunner
@@ -30,6 +31,8 @@ CommandError = HelplineError  # what the command modules raise: one class, shown
 async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
     services = build_services(load_settings())
     try:
+        if args.command not in {"keys", "db", "chat"}:  # rotate re-hashes; the others migrate
+            await check_lookup_key(services.sessions, services.now())
         return await handler(services, args)
     finally:
         await services.close()

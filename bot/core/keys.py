@@ -7,17 +7,23 @@ database, so a first run just works; that file must be backed up with the databa
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import os
 import secrets
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from cryptography.fernet import Fernet
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.settings import Settings, SettingsError
 from storage import crypto
+from storage.models import Contact, KeyCheck
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +55,12 @@ def _local_keys(path: Path | None) -> dict[str, object]:
 
 
 def configure_keys(settings: Settings) -> None:
-    """Install this process's keys in storage.crypto (once, at start)."""
+    """Install this process's keys in storage.crypto (once, at start).
+
+    The look-up key is its own key, never the session secret: changing HELPLINE_SECRET_KEY
+    (signing out everyone) must not make every phone-number look-up silently miss."""
     keys = list(settings.encryption_keys)
-    lookup = settings.lookup_key or settings.secret_key
+    lookup = settings.lookup_key
     if not keys or not lookup:
         if not settings.is_sqlite:
             missing = "HELPLINE_ENCRYPTION_KEYS" if not keys else "HELPLINE_LOOKUP_KEY"
@@ -87,3 +96,50 @@ def session_secret(settings: Settings) -> str:
         "HELPLINE_SECRET_KEY is not set: the staff dashboard and the web chat will not start "
         "without it (for a local trial only, set HELPLINE_EPHEMERAL_SECRET=1)"
     )
+
+
+CHECK = "lookup_key"
+CHECK_TEXT = "helpline look-up key check"
+MISMATCH = (
+    "HELPLINE_LOOKUP_KEY is not the key this store's look-ups were made with, so searches and "
+    "subject access by phone would find nothing. Restore the previous key (older releases used "
+    "HELPLINE_SECRET_KEY when it was unset), or re-hash the store with `helpline keys rotate`."
+)
+
+
+async def check_lookup_key(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+    """Refuse to go on with a look-up key other than the one the store was hashed with.
+
+    The store keeps a check value made with the key; a store from before it has one is checked
+    against a contact whose address decrypts (its hash must be the key's hash of it)."""
+    try:
+        await _check(sessions, now)
+    except (OperationalError, ProgrammingError) as exc:
+        if "key_check" not in str(exc):
+            raise
+        # A store not yet upgraded has nowhere to keep the value: `db upgrade` checks it.
+
+
+async def _check(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+    async with sessions.begin() as session:
+        stored = await session.get(KeyCheck, CHECK)
+        value = crypto.lookup_hash(CHECK_TEXT)
+        if stored is not None:
+            if not hmac.compare_digest(stored.value, value):
+                raise SettingsError(MISMATCH)
+            return
+        contact = await session.scalar(
+            select(Contact).where(Contact.address_hash.is_not(None)).limit(1)
+        )
+        if contact is not None and contact.address_hash != crypto.lookup_hash(contact.address):
+            raise SettingsError(MISMATCH)
+        session.add(KeyCheck(name=CHECK, value=value, set_at=now))
+
+
+async def record_lookup_key(session: AsyncSession, now: datetime) -> None:
+    """After `keys rotate` re-hashed the store: the check value follows the new key."""
+    stored = await session.get(KeyCheck, CHECK)
+    if stored is None:
+        session.add(KeyCheck(name=CHECK, value=crypto.lookup_hash(CHECK_TEXT), set_at=now))
+    else:
+        stored.value, stored.set_at = crypto.lookup_hash(CHECK_TEXT), now
