@@ -18,7 +18,7 @@ from bot.core.settings import Settings
 from bot.web.app import create_app
 from bot.wiring import build_services
 from storage.models import Callback, Contact, Enquiry, OutboxMessage
-from tests.bot.dashboard.helpers import PASSWORD, add_staff, enquire
+from tests.bot.dashboard.helpers import AUTHENTICATORS, PASSWORD, add_staff, enquire, totp_code
 from tests.conftest import FakeClock
 from tests.fakes.server import LiveServer
 
@@ -68,6 +68,10 @@ async def sign_in(page: Any, url: str, email: str) -> None:
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
+    if email in AUTHENTICATORS:  # managers and admins give the code from their app
+        await page.wait_for_url(url + "/staff/login/code")
+        await page.get_by_label("Code from your authenticator app").fill(totp_code(email))
+        await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(url + "/staff/queue")
 
 
