@@ -53,6 +53,9 @@ def serve(args: argparse.Namespace) -> int:
         log_level="info",
         log_config=None,
         server_header=False,
+        # Behind a reverse proxy, the client is the one it forwards (throttling, audit).
+        proxy_headers=bool(args.forwarded_allow_ips),
+        forwarded_allow_ips=args.forwarded_allow_ips or None,
     )
     return 0
 
@@ -110,6 +113,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler here")
+    p.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        default="",
+        help="comma-separated addresses of your reverse proxy, whose X-Forwarded-For is trusted",
+    )
     p.set_defaults(sync=serve)
 
     p = commands.add_parser("chat", help="the parent's intake in this terminal")

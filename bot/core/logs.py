@@ -24,6 +24,7 @@ SHORTEST_SECRET = 6  # shorter values would blank out ordinary words
 # A phone number: 9 to 15 digits, perhaps after a +, perhaps spaced (07700 900123).
 PHONE = re.compile(r"(?<![\w.:/-])\+?\d(?:[ ]?\d){8,14}(?![\w:-])")
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+HANDLER_NAME = "helpline"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -99,7 +100,10 @@ def configure(settings: Settings, level: int, stream: TextIO | None = None) -> l
     formatter = JsonLines() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
     handler.setFormatter(formatter)
     handler.addFilter(Redact(secrets_of(settings)))
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
+    for old in [h for h in root.handlers if h.get_name() == HANDLER_NAME]:
+        root.removeHandler(old)  # configured again (a second command in one process): replace
     root.addHandler(handler)
     root.setLevel(level)
     for name in QUIET:

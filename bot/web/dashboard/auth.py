@@ -7,7 +7,6 @@ version moves (logout, password or role change by an admin).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bot.domain.staff import ROLES
+from storage.crypto import lookup_hash
 from storage.models import LoginAttempt, Staff
 
 log = logging.getLogger(__name__)
@@ -89,8 +89,9 @@ PAIR_LIMIT = 3
 
 
 def _key(kind: str, value: str) -> str:
-    """Emails and addresses are stored as keyed hashes, never in the clear."""
-    return kind + ":" + hashlib.sha256(value.encode()).hexdigest()[:40]
+    """Emails and addresses are stored as keyed hashes (HMAC with the look-up key), never in
+    the clear, and not as plain hashes that a list of emails or addresses would reverse."""
+    return kind + ":" + lookup_hash(f"{kind}:{value}")[:40]
 
 
 @dataclass(frozen=True)
