@@ -29,7 +29,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.types import TypeDecorator
 
-TOKEN_PREFIX = "gAAAAA"  # every Fernet token starts with version byte 0x80 + a timestamp
+# Every Fernet token starts with version byte 0x80 and a timestamp (a format, not a secret).
+TOKEN_PREFIX = "gAAAAA"  # nosec B105
 
 
 class KeysNotConfigured(RuntimeError):
