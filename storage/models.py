@@ -204,6 +204,7 @@ class Staff(Base):
     # The second factor: the TOTP secret (encrypted), on once a code from it was confirmed.
     totp_secret: Mapped[str | None] = mapped_column(EncryptedText())
     totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]  # the last 30-second step a code was accepted for
 
 
 class RecoveryCode(Base):

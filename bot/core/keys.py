@@ -79,6 +79,9 @@ def configure_keys(settings: Settings) -> None:
         raise SettingsError(str(exc)) from None
 
 
+_EPHEMERAL: list[str] = []
+
+
 def session_secret(settings: Settings) -> str:
     """HELPLINE_SECRET_KEY (signs staff sessions and web-chat tokens), or refuse to start;
     tests and `make run` get a throwaway key."""
@@ -87,11 +90,13 @@ def session_secret(settings: Settings) -> str:
     if "pytest" in sys.modules:
         return secrets.token_urlsafe(32)
     if os.environ.get("HELPLINE_EPHEMERAL_SECRET") == "1":
-        log.warning(
-            "HELPLINE_SECRET_KEY is not set: using a throwaway key, so staff sign-ins and web "
-            "chats end when the service restarts. Set it before real use."
-        )
-        return secrets.token_urlsafe(32)
+        if not _EPHEMERAL:  # one throwaway key (and one warning) for the whole process
+            log.warning(
+                "HELPLINE_SECRET_KEY is not set: using a throwaway key, so staff sign-ins and "
+                "web chats end when the service restarts. Set it before real use."
+            )
+            _EPHEMERAL.append(secrets.token_urlsafe(32))
+        return _EPHEMERAL[0]
     raise SettingsError(
         "HELPLINE_SECRET_KEY is not set: the staff dashboard and the web chat will not start "
         "without it (for a local trial only, set HELPLINE_EPHEMERAL_SECRET=1)"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 from sqlalchemy import delete, select
@@ -19,6 +19,7 @@ from storage.models import RecoveryCode, Staff
 
 REQUIRED_FOR = frozenset({"manager", "admin"})
 RECOVERY_CODES = 10
+STEP = timedelta(seconds=30)
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # as the references: easy to read and type
 
 
@@ -33,7 +34,7 @@ def enabled(staff: Staff) -> bool:
 def begin(staff: Staff) -> str:
     """A new secret, kept (encrypted) but not yet in force until a code from it is confirmed."""
     staff.totp_secret = pyotp.random_base32()
-    staff.totp_enabled_at = None
+    staff.totp_enabled_at, staff.totp_last_step = None, None
     return staff.totp_secret
 
 
@@ -44,11 +45,19 @@ def setup_uri(staff: Staff, issuer: str) -> str:
 
 
 def code_matches(staff: Staff, code: str, now: datetime) -> bool:
-    """A six-digit code from the app, one step either side allowed for a slow clock."""
+    """A six-digit code from the app, one step either side allowed for a slow clock; each
+    step's code is accepted once, so a code seen over someone's shoulder is already spent."""
     digits = "".join(ch for ch in code if ch.isdigit())
     if not staff.totp_secret or len(digits) != 6:
         return False
-    return pyotp.TOTP(staff.totp_secret).verify(digits, for_time=now, valid_window=1)
+    totp = pyotp.TOTP(staff.totp_secret)
+    for offset in (-STEP, timedelta(0), STEP):
+        at = now + offset
+        step = totp.timecode(at)
+        if hmac.compare_digest(totp.at(at), digits) and step > (staff.totp_last_step or -1):
+            staff.totp_last_step = step
+            return True
+    return False
 
 
 def _hash(code: str) -> str:
@@ -85,5 +94,5 @@ async def use_recovery_code(session: AsyncSession, staff: Staff, code: str, now:
 
 async def switch_off(session: AsyncSession, staff: Staff) -> None:
     """An admin's reset: the person sets a new authenticator at their next sign-in."""
-    staff.totp_secret, staff.totp_enabled_at = None, None
+    staff.totp_secret, staff.totp_enabled_at, staff.totp_last_step = None, None, None
     await session.execute(delete(RecoveryCode).where(RecoveryCode.staff_id == staff.id))

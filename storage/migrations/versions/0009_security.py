@@ -21,6 +21,7 @@ def upgrade() -> None:
     with op.batch_alter_table("staff", schema=None) as batch_op:
         batch_op.add_column(sa.Column("totp_secret", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("totp_enabled_at", UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column("totp_last_step", sa.Integer(), nullable=True))
     op.create_table(
         "recovery_code",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -45,5 +46,6 @@ def downgrade() -> None:
     op.drop_index("ix_recovery_code_staff_id", table_name="recovery_code")
     op.drop_table("recovery_code")
     with op.batch_alter_table("staff", schema=None) as batch_op:
+        batch_op.drop_column("totp_last_step")
         batch_op.drop_column("totp_enabled_at")
         batch_op.drop_column("totp_secret")

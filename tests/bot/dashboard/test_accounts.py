@@ -103,9 +103,15 @@ async def test_an_officer_turns_on_totp_then_signs_in_with_a_code_or_a_recovery_
         csrf = token(await browser.get("/staff/login/code"))
         wrong = await post(browser, csrf, "/staff/login/code", code="123456")
         assert wrong.status_code == 401
-        right = await post(browser, csrf, "/staff/login/code", code=app_on_phone.at(clock()))
+        clock.advance(seconds=30)  # the code used to turn it on is spent
+        now_code = app_on_phone.at(clock())
+        right = await post(browser, csrf, "/staff/login/code", code=now_code)
         assert right.headers["HX-Redirect"] == "/staff/queue"
         assert (await browser.get("/staff/queue")).status_code == 200
+    async with client_for(app) as onlooker:  # someone who saw that code cannot use it again
+        await password_step(onlooker, "olu@example.org", PASSWORD)
+        csrf = token(await onlooker.get("/staff/login/code"))
+        assert (await post(onlooker, csrf, "/staff/login/code", code=now_code)).status_code == 401
     for attempt in range(2):  # a recovery code works once
         async with client_for(app) as lost_phone:
             await password_step(lost_phone, "olu@example.org", PASSWORD)
