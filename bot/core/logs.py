@@ -93,10 +93,22 @@ class JsonLines(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class _ToStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a line is logged (a test may have swapped it)."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
 def configure(settings: Settings, level: int, stream: TextIO | None = None) -> logging.Handler:
     """Send every log line through the redacting filter, as text or JSON lines; returns the
     handler so a test can remove it again."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler = logging.StreamHandler(stream) if stream else _ToStderr()
     formatter = JsonLines() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT)
     handler.setFormatter(formatter)
     handler.addFilter(Redact(secrets_of(settings)))

@@ -66,8 +66,8 @@ async def test_a_parent_completes_the_intake_in_the_browser(
         cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
-        check=True,
     )
+    assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
     assert len(rows) == 1 and rows[0]["channel"] == "webchat"
     assert rows[0]["reference"] in confirmation
