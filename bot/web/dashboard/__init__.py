@@ -7,7 +7,17 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from bot.conversation.helpline import Helpline
-from bot.web.dashboard import admin, queue, reach, recordings, reports, safeguarding, views
+from bot.web.dashboard import (
+    account,
+    admin,
+    queue,
+    reach,
+    recordings,
+    reports,
+    safeguarding,
+    signin,
+    views,
+)
 from bot.web.dashboard.base import HERE, Dashboard
 from bot.web.dashboard.security import StaffGuard
 
@@ -17,6 +27,8 @@ def install(services: Helpline) -> tuple[list[BaseRoute], list[Middleware]]:
     board = Dashboard(services)
     routes: list[BaseRoute] = [
         Mount("/staff/static", StaticFiles(directory=HERE / "static"), name="staff_static"),
+        *signin.routes(board),
+        *account.routes(board),
         # reach before views: views' /staff/enquiries/{reference}/{action} catches every action
         *reach.routes(board),
         *views.routes(board),
