@@ -108,6 +108,13 @@ def _parse(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def _compiled(language: str, pairs: list[tuple[str, str]]) -> list[_Concept]:
+    try:
+        return [_Concept(category, line, compile_pattern(line)) for category, line in pairs]
+    except PatternError as error:
+        raise PatternError(f"concepts/{language}.txt: {error}") from error
+
+
 class RiskConcepts:
     """Every language's concept patterns, compiled once; one combined regex per language
     turns an innocent message away in a single search."""
@@ -118,10 +125,7 @@ class RiskConcepts:
             for language, pairs in lists.items()
             if language in lemmas.LEMMATISED
         }
-        self._concepts = {
-            language: [_Concept(c, line, compile_pattern(line)) for c, line in pairs]
-            for language, pairs in lists.items()
-        }
+        self._concepts = {language: _compiled(language, pairs) for language, pairs in lists.items()}
         self._any = {
             language: re.compile("|".join(f"(?:{c.pattern.pattern})" for c in concepts))
             for language, concepts in self._concepts.items()
