@@ -95,3 +95,20 @@ def test_concept_match_names_the_pattern_never_the_message() -> None:
 )
 def test_send_idioms_are_not_risk(message: str) -> None:
     assert find_risk(message, "en") is None
+
+
+def test_anchor_index_never_hides_a_pattern_that_would_match(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The look-ups only skip work: with every pattern tried, every answer is the same."""
+    from flows.safeguarding import anchors
+    from tests.safeguarding.evaluation import all_examples
+
+    concepts = RiskConcepts.load()
+    messages = [e.text for e in all_examples()][::5]  # a fifth of the set keeps it quick
+    indexed = [[concepts.find_in(m, lang) for lang in LANGUAGES] for m in messages]
+    monkeypatch.setattr(
+        anchors.AnchorIndex, "candidates", lambda self, forms: list(range(len(self._numbers)))
+    )
+    exhaustive = [[concepts.find_in(m, lang) for lang in LANGUAGES] for m in messages]
+    assert indexed == exhaustive
