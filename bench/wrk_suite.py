@@ -1,0 +1,405 @@
+"""Issue 19's measurement: `python -m bench.wrk_suite` (or `sh bench/run_wrk.sh`).
+
+wrk (compiled, one core) drives, in one run: the bare reference, the minimal durable webhook and
+`helpline serve` (SMS first message, Telegram update, mid-intake step), on SQLite and PostgreSQL.
+The server is pinned to one core and wrk, the fake Telegram API and the preparation client to the
+other; the server's CPU use during each run (from /proc) shows whether it, not the client, is the
+limit. Every request carries a unique provider id (MessageSid, update_id) and a new sender, except
+mid-intake steps, which come from parents prepared to be part way through the intake.
+Writes a Markdown table (default bench/wrk_results.md) and prints it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import wrk_bodies
+from bench.load import SMS_SCRIPT
+from bench.servers import (
+    ENCRYPTION_KEY,
+    LOOKUP_KEY,
+    ROOT,
+    drop_database,
+    free_port,
+    fresh_database,
+)
+
+LUA = ROOT / "bench" / "wrk" / "replay.lua"
+BIN = Path(sys.executable).parent
+TICKS = os.sysconf("SC_CLK_TCK")
+# Blocks of sender numbers (+447BBBnnnnnn): one per request set, so no set repeats another's.
+WARM, FIRST, MID = 450, 520, 760
+MID_DONE = 3  # mid-intake parents have answered this many steps ("hello", consent, who)
+
+
+@dataclass
+class Result:
+    name: str
+    db: str
+    config: str
+    figures: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+
+
+def cpu_ticks(pid: int) -> int:
+    """utime + stime of a process (all its threads), in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def postgres_ticks() -> int:
+    """CPU ticks of every postgres process (other databases' work included)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    total += cpu_ticks(int(entry.name))
+            except (OSError, IndexError):
+                continue
+    return total
+
+
+def core_busy() -> list[tuple[int, int]]:
+    """(busy, total) jiffies per core from /proc/stat."""
+    found = []
+    for line in Path("/proc/stat").read_text().splitlines():
+        name, *values = line.split()
+        if name.startswith("cpu") and name != "cpu":
+            numbers = [int(v) for v in values]
+            idle = numbers[3] + numbers[4]
+            found.append((sum(numbers) - idle, sum(numbers)))
+    return found
+
+
+class Process:
+    """A server on loopback, pinned to `core` with taskset; logs to a temporary file."""
+
+    def __init__(self, command: list[str], env: dict[str, str], core: int, port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = Path(tempfile.mktemp(prefix="bench-wrk-", suffix=".log"))
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                ["taskset", "-c", str(core), *command],
+                cwd=ROOT,
+                env={**os.environ, "PTB_TIMEDELTA": "true", **env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.pid = self.process.pid  # taskset execs the command: the same pid
+
+    def wait_ready(self, path: str = "/healthz", timeout: float = 90) -> Process:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(self.url + path, timeout=2) as response:
+                    if response.status < 500:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        raise TimeoutError(f"not ready: {self.log.read_text()[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def uvicorn(app: str, env: dict[str, str], core: int) -> Process:
+    """A reference app under uvicorn, one worker, logging as `helpline serve` does (info)."""
+    port = free_port()
+    command = [str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port)]
+    return Process([*command, "--log-level", "info"], env, core, port)
+
+
+def helpline_env(database_url: str, telegram_api: str) -> dict[str, str]:
+    config = Path(tempfile.mkdtemp(prefix="bench-wrk-")) / "helpline.toml"
+    config.write_text('languages = ["en"]\n', encoding="utf-8")
+    return {
+        "HELPLINE_DATABASE_URL": database_url,
+        "HELPLINE_CONFIG": str(config),
+        "HELPLINE_SECRET_KEY": "bench-wrk-secret-key-0123456789abcdef",
+        "HELPLINE_ENCRYPTION_KEYS": ENCRYPTION_KEY,
+        "HELPLINE_LOOKUP_KEY": LOOKUP_KEY,
+        "HELPLINE_PUBLIC_URL": wrk_bodies.PUBLIC_URL,
+        "TWILIO_ACCOUNT_SID": wrk_bodies.ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": wrk_bodies.AUTH_TOKEN,
+        "TWILIO_PHONE_NUMBER": wrk_bodies.SERVICE_NUMBER,
+        "TWILIO_API_BASE_URL": "http://127.0.0.1:9",  # nothing listens: nothing leaves
+        "TELEGRAM_BOT_TOKEN": FAKE_TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": wrk_bodies.TELEGRAM_SECRET,
+        "TELEGRAM_API_BASE_URL": telegram_api,
+    }
+
+
+FAKE_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"  # tests/fakes/telegram_api.py
+
+
+def helpline(env: dict[str, str], core: int, launcher: list[str] | None = None) -> Process:
+    port = free_port()
+    command = launcher or [str(BIN / "helpline")]
+    command = [*command, "serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port)]
+    return Process(command, env, core, port)
+
+
+class Suite:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.work = Path(tempfile.mkdtemp(prefix="bench-wrk-bodies-"))
+        self.results: list[Result] = []
+        self.server_core, self.client_core = 1, 0
+
+    def bodies(self, name: str, lines: object) -> Path:
+        return wrk_bodies.write(self.work / f"{name}.txt", lines)  # type: ignore[arg-type]
+
+    def wrk(
+        self,
+        url: str,
+        bodies: Path,
+        seconds: float,
+        *,
+        threads: int | None = None,
+        connections: int | None = None,
+        expect: str = "",
+        server: Process | None = None,
+    ) -> dict[str, float]:
+        """One wrk run pinned to the client core; CPU of the server, PostgreSQL and wrk."""
+        threads = threads or self.args.threads
+        connections = connections or self.args.connections
+        command = ["taskset", "-c", str(self.client_core), "wrk", f"-t{threads}"]
+        command += [f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s", "-s", str(LUA), url]
+        env = {**os.environ, "BENCH_BODIES": str(bodies), "BENCH_THREADS": str(threads)}
+        env["BENCH_EXPECT"] = expect
+        load = os.getloadavg()[0]
+        server_before = cpu_ticks(server.pid) if server else 0
+        pg_before, cores_before = postgres_ticks(), core_busy()
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        output = process.stdout.read()
+        _pid, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+        wall = time.monotonic() - started
+        if process.returncode:
+            raise RuntimeError(f"wrk failed ({process.returncode}): {output}")
+        line = next(x for x in output.splitlines() if x.startswith("BENCH_JSON "))
+        figures: dict[str, float] = json.loads(line.removeprefix("BENCH_JSON "))  # type: ignore[assignment]
+        cores = [
+            100 * (b1 - b0) / max(1, t1 - t0)
+            for (b0, t0), (b1, t1) in zip(cores_before, core_busy(), strict=True)
+        ]
+        figures["rate"] = figures["requests"] / (figures["duration_us"] / 1e6)
+        figures["wrk_cpu"] = 100 * (usage.ru_utime + usage.ru_stime) / wall
+        figures["pg_cpu"] = 100 * (postgres_ticks() - pg_before) / TICKS / wall
+        if server:
+            figures["server_cpu"] = 100 * (cpu_ticks(server.pid) - server_before) / TICKS / wall
+        figures["core_server"] = cores[self.server_core]
+        figures["core_client"] = cores[self.client_core]
+        figures["load"] = load
+        return figures
+
+    def measure(self, name: str, db: str, server: Process, path: str, bodies: Path,
+                warm: Path, expect: str, **kwargs: int) -> Result:  # fmt: skip
+        url = server.url + path
+        self.wrk(url, warm, self.args.warmup, expect=expect)
+        figures = self.wrk(url, bodies, self.args.seconds, expect=expect, server=server, **kwargs)
+        threads = kwargs.get("threads", self.args.threads)
+        config = f"-t{threads} -c{kwargs.get('connections', self.args.connections)}"
+        result = Result(name, db, config, figures)
+        if figures["wrapped"]:
+            result.note = "ids repeated (request file exhausted)"
+        self.results.append(result)
+        print(row(result), flush=True)
+        return result
+
+    # ---------------------------------------------------------------- the runs
+    def run(self) -> None:
+        count = self.args.requests
+        self.warm_sms = self.bodies("warm-sms", wrk_bodies.sms_lines(WARM, 5000, "hello"))
+        self.first_sms = self.bodies("first-sms", wrk_bodies.sms_lines(FIRST, count, "hello"))
+        self.warm_tg = self.bodies("warm-tg", wrk_bodies.telegram_lines(WARM, 5000, "hello"))
+        self.first_tg = self.bodies("first-tg", wrk_bodies.telegram_lines(FIRST, count, "hello"))
+        print(HEADER, flush=True)
+        if not self.args.skip_bare:
+            self.bare()
+        fake = uvicorn("bench.fake_telegram:app", {}, self.client_core).wait_ready("/")
+        try:
+            for db in self.args.db:
+                self.durable(db)
+                self.helpline_runs(db, fake.url + "/bot")
+        finally:
+            fake.stop()
+
+    def bare(self) -> None:
+        server = uvicorn("bench.bare:app", {}, self.server_core).wait_ready()
+        try:
+            configs = [(self.args.threads, self.args.connections)]
+            if not self.args.skip_saturation:
+                configs += [(1, 64), (2, 64), (2, 256)]
+            for threads, connections in configs:
+                self.measure("bare Starlette", "none", server, "/twilio/sms", self.first_sms,
+                             self.warm_sms, "<Message>", threads=threads,
+                             connections=connections)  # fmt: skip
+        finally:
+            server.stop()
+
+    def durable(self, db: str) -> None:
+        url = asyncio.run(fresh_database(db))
+        env = {
+            "BENCH_DATABASE_URL": async_url(url),
+            "HELPLINE_PUBLIC_URL": wrk_bodies.PUBLIC_URL,
+            "TWILIO_AUTH_TOKEN": wrk_bodies.AUTH_TOKEN,
+        }
+        server = uvicorn("bench.durable:app", env, self.server_core).wait_ready()
+        try:
+            self.measure("minimal durable webhook", db, server, "/twilio/sms", self.first_sms,
+                         self.warm_sms, "<Message>")  # fmt: skip
+        finally:
+            server.stop()
+            asyncio.run(drop_database(url))
+
+    def helpline_runs(self, db: str, telegram_api: str) -> None:
+        scenarios = [
+            ("helpline: SMS first message", self.sms_first),
+            ("helpline: Telegram update", self.telegram),
+            ("helpline: SMS mid-intake step", self.mid_intake),
+        ]
+        for name, scenario in scenarios:
+            url = asyncio.run(fresh_database(db))
+            server = helpline(helpline_env(url, telegram_api), self.server_core).wait_ready()
+            try:
+                scenario(name, db, server)
+            finally:
+                server.stop()
+                asyncio.run(drop_database(url))
+
+    def sms_first(self, name: str, db: str, server: Process) -> None:
+        self.measure(name, db, server, "/twilio/sms", self.first_sms, self.warm_sms, "<Message>")
+
+    def telegram(self, name: str, db: str, server: Process) -> None:
+        self.measure(name, db, server, "/telegram/webhook", self.first_tg, self.warm_tg, "")
+
+    def mid_intake(self, name: str, db: str, server: Process) -> None:
+        """Parents prepared MID_DONE steps in (round by round), then wrk sends each one's next."""
+        first = [r for r in self.results if r.db == db and r.name.endswith("first message")]
+        rate = first[-1].figures["rate"] if first else 300
+        parents = min(self.args.requests, int(rate * self.args.seconds * 1.5) + 500)
+        started = time.monotonic()
+        asyncio.run(prepare(server.url, parents, self.args.prepare_concurrency))
+        print(f"  prepared {parents} parents {MID_DONE} steps in, "
+              f"{time.monotonic() - started:.0f} s", flush=True)  # fmt: skip
+        text = SMS_SCRIPT[MID_DONE]
+        step = self.bodies(f"mid-{db}", wrk_bodies.sms_lines(MID, parents, text, MID_DONE))
+        self.measure(name, db, server, "/twilio/sms", step, self.warm_sms, "<Message>")
+
+
+async def prepare(url: str, parents: int, concurrency: int) -> None:
+    """Round r: parent n sends SMS_SCRIPT[r], for every n, before round r + 1 starts."""
+    import httpx
+
+    limits = httpx.Limits(max_connections=concurrency)
+    semaphore = asyncio.Semaphore(concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+
+        async def send(n: int, step: int) -> None:
+            sid = f"SM{MID:03d}{step:03d}{n:08d}" + "0" * 18
+            signature, _form, body = wrk_bodies.signed_sms(
+                wrk_bodies.sender(MID, n), SMS_SCRIPT[step], sid
+            )
+            headers = {"content-type": wrk_bodies.FORM, "x-twilio-signature": signature}
+            async with semaphore:
+                response = await http.post("/twilio/sms", content=body, headers=headers)
+            response.raise_for_status()
+
+        for step in range(MID_DONE):
+            await asyncio.gather(*(send(n, step) for n in range(parents)))
+
+
+def async_url(url: str) -> str:
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+HEADER = (
+    "| endpoint | db | wrk | req/s | p50 ms | p99 ms | errors | server CPU % | postgres CPU % "
+    "| wrk CPU % | core 0 / 1 busy % | load | note |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def row(result: Result) -> str:
+    f = result.figures
+    errors = int(f["bad"] + f["connect"] + f["read"] + f["write"] + f["timeout"])
+    server = f"{f['server_cpu']:.0f}" if "server_cpu" in f else ""
+    return (
+        f"| {result.name} | {result.db} | {result.config} | {f['rate']:,.0f} | "
+        f"{f['p50_us'] / 1000:.1f} | {f['p99_us'] / 1000:.1f} | {errors} | {server} | "
+        f"{f['pg_cpu']:.0f} | {f['wrk_cpu']:.0f} | {f['core_client']:.0f} / "
+        f"{f['core_server']:.0f} | {f['load']:.2f} | {result.note} |"
+    )
+
+
+def machine() -> str:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
+    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    return (
+        f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{wrk.split(' [')[0]}, commit {commit}, {now}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.wrk_suite", description=__doc__)
+    parser.add_argument("--db", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--warmup", type=float, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--requests", type=int, default=40_000, help="unique requests per set")
+    parser.add_argument("--prepare-concurrency", type=int, default=16)
+    parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument("--skip-saturation", action="store_true")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "wrk_results.md")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        subprocess.run(["sh", str(ROOT / "bench" / "install_wrk.sh")], check=True)
+    if (os.cpu_count() or 1) < 2:
+        parser.error("needs two cores: one for the server, one for wrk")
+    suite = Suite(args)
+    header = machine()
+    print(header, flush=True)
+    try:
+        suite.run()
+    finally:
+        table = "\n".join([HEADER, *(row(r) for r in suite.results)])
+        args.out.write_text(f"{header}\n\n{table}\n", encoding="utf-8")
+        shutil.rmtree(suite.work, ignore_errors=True)
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
