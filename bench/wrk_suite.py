@@ -21,24 +21,25 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import wrk_bodies
 from bench.load import SMS_SCRIPT
-from bench.servers import (
-    ENCRYPTION_KEY,
-    LOOKUP_KEY,
-    ROOT,
-    drop_database,
-    free_port,
-    fresh_database,
+from bench.servers import ROOT, drop_database, fresh_database
+from bench.wrk_procs import (
+    TICKS,
+    Process,
+    core_busy,
+    cpu_ticks,
+    helpline,
+    helpline_env,
+    postgres_ticks,
+    uvicorn,
 )
+from bench.wrk_profile import Profiler
 
 LUA = ROOT / "bench" / "wrk" / "replay.lua"
-BIN = Path(sys.executable).parent
-TICKS = os.sysconf("SC_CLK_TCK")
 # Blocks of sender numbers (+447BBBnnnnnn): one per request set, so no set repeats another's.
 WARM, FIRST, MID = 450, 520, 760
 MID_DONE = 3  # mid-intake parents have answered this many steps ("hello", consent, who)
@@ -53,120 +54,13 @@ class Result:
     note: str = ""
 
 
-def cpu_ticks(pid: int) -> int:
-    """utime + stime of a process (all its threads), in clock ticks."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def postgres_ticks() -> int:
-    """CPU ticks of every postgres process (other databases' work included)."""
-    total = 0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    total += cpu_ticks(int(entry.name))
-            except (OSError, IndexError):
-                continue
-    return total
-
-
-def core_busy() -> list[tuple[int, int]]:
-    """(busy, total) jiffies per core from /proc/stat."""
-    found = []
-    for line in Path("/proc/stat").read_text().splitlines():
-        name, *values = line.split()
-        if name.startswith("cpu") and name != "cpu":
-            numbers = [int(v) for v in values]
-            idle = numbers[3] + numbers[4]
-            found.append((sum(numbers) - idle, sum(numbers)))
-    return found
-
-
-class Process:
-    """A server on loopback, pinned to `core` with taskset; logs to a temporary file."""
-
-    def __init__(self, command: list[str], env: dict[str, str], core: int, port: int) -> None:
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = Path(tempfile.mktemp(prefix="bench-wrk-", suffix=".log"))
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                ["taskset", "-c", str(core), *command],
-                cwd=ROOT,
-                env={**os.environ, "PTB_TIMEDELTA": "true", **env},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        self.pid = self.process.pid  # taskset execs the command: the same pid
-
-    def wait_ready(self, path: str = "/healthz", timeout: float = 90) -> Process:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(self.url + path, timeout=2) as response:
-                    if response.status < 500:
-                        return self
-            except OSError:
-                time.sleep(0.1)
-        raise TimeoutError(f"not ready: {self.log.read_text()[-3000:]}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(5)
-
-
-def uvicorn(app: str, env: dict[str, str], core: int) -> Process:
-    """A reference app under uvicorn, one worker, logging as `helpline serve` does (info)."""
-    port = free_port()
-    command = [str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port)]
-    return Process([*command, "--log-level", "info"], env, core, port)
-
-
-def helpline_env(database_url: str, telegram_api: str) -> dict[str, str]:
-    config = Path(tempfile.mkdtemp(prefix="bench-wrk-")) / "helpline.toml"
-    config.write_text('languages = ["en"]\n', encoding="utf-8")
-    return {
-        "HELPLINE_DATABASE_URL": database_url,
-        "HELPLINE_CONFIG": str(config),
-        "HELPLINE_SECRET_KEY": "bench-wrk-secret-key-0123456789abcdef",
-        "HELPLINE_ENCRYPTION_KEYS": ENCRYPTION_KEY,
-        "HELPLINE_LOOKUP_KEY": LOOKUP_KEY,
-        "HELPLINE_PUBLIC_URL": wrk_bodies.PUBLIC_URL,
-        "TWILIO_ACCOUNT_SID": wrk_bodies.ACCOUNT_SID,
-        "TWILIO_AUTH_TOKEN": wrk_bodies.AUTH_TOKEN,
-        "TWILIO_PHONE_NUMBER": wrk_bodies.SERVICE_NUMBER,
-        "TWILIO_API_BASE_URL": "http://127.0.0.1:9",  # nothing listens: nothing leaves
-        "TELEGRAM_BOT_TOKEN": FAKE_TOKEN,
-        "TELEGRAM_WEBHOOK_SECRET": wrk_bodies.TELEGRAM_SECRET,
-        "TELEGRAM_API_BASE_URL": telegram_api,
-    }
-
-
-FAKE_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"  # tests/fakes/telegram_api.py
-
-
-def helpline(env: dict[str, str], core: int, launcher: list[str] | None = None) -> Process:
-    port = free_port()
-    command = launcher or [str(BIN / "helpline")]
-    command = [*command, "serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port)]
-    return Process(command, env, core, port)
-
-
 class Suite:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.work = Path(tempfile.mkdtemp(prefix="bench-wrk-bodies-"))
         self.results: list[Result] = []
         self.server_core, self.client_core = 1, 0
+        self.profiler = Profiler(args.sql_stats, args.py_spy, self.client_core)
 
     def bodies(self, name: str, lines: object) -> Path:
         return wrk_bodies.write(self.work / f"{name}.txt", lines)  # type: ignore[arg-type]
@@ -186,7 +80,8 @@ class Suite:
         threads = threads or self.args.threads
         connections = connections or self.args.connections
         command = ["taskset", "-c", str(self.client_core), "wrk", f"-t{threads}"]
-        command += [f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s", "-s", str(LUA), url]
+        command += [f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s"]
+        command += ["-s", str(LUA), url]
         env = {**os.environ, "BENCH_BODIES": str(bodies), "BENCH_THREADS": str(threads)}
         env["BENCH_EXPECT"] = expect
         load = os.getloadavg()[0]
@@ -221,7 +116,12 @@ class Suite:
                 warm: Path, expect: str, **kwargs: int) -> Result:  # fmt: skip
         url = server.url + path
         self.wrk(url, warm, self.args.warmup, expect=expect)
+        profiled = self.profiler.active and name.startswith("helpline")
+        if profiled:
+            self.profiler.start(server.pid, self.args.seconds)
         figures = self.wrk(url, bodies, self.args.seconds, expect=expect, server=server, **kwargs)
+        if profiled:
+            self.profiler.stop(server.pid, f"{name}, {db}", int(figures["requests"]))
         threads = kwargs.get("threads", self.args.threads)
         config = f"-t{threads} -c{kwargs.get('connections', self.args.connections)}"
         result = Result(name, db, config, figures)
@@ -239,12 +139,13 @@ class Suite:
         self.warm_tg = self.bodies("warm-tg", wrk_bodies.telegram_lines(WARM, 5000, "hello"))
         self.first_tg = self.bodies("first-tg", wrk_bodies.telegram_lines(FIRST, count, "hello"))
         print(HEADER, flush=True)
-        if not self.args.skip_bare:
+        if not self.args.skip_bare and not self.profiler.active:
             self.bare()
         fake = uvicorn("bench.fake_telegram:app", {}, self.client_core).wait_ready("/")
         try:
             for db in self.args.db:
-                self.durable(db)
+                if not self.profiler.active:
+                    self.durable(db)
                 self.helpline_runs(db, fake.url + "/bot")
         finally:
             fake.stop()
@@ -285,7 +186,8 @@ class Suite:
         ]
         for name, scenario in scenarios:
             url = asyncio.run(fresh_database(db))
-            server = helpline(helpline_env(url, telegram_api), self.server_core).wait_ready()
+            env = {**helpline_env(url, telegram_api), **self.profiler.env()}
+            server = helpline(env, self.server_core, self.profiler.launcher()).wait_ready()
             try:
                 scenario(name, db, server)
             finally:
@@ -382,8 +284,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--prepare-concurrency", type=int, default=16)
     parser.add_argument("--skip-bare", action="store_true")
     parser.add_argument("--skip-saturation", action="store_true")
-    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "wrk_results.md")
+    parser.add_argument("--sql-stats", action="store_true", help="count statements (slower)")
+    parser.add_argument("--py-spy", metavar="PATH", help="sample the server with this py-spy")
+    parser.add_argument("--out", type=Path, help="default bench/wrk_results.md or wrk_profile.md")
     args = parser.parse_args(argv)
+    profiling = args.sql_stats or args.py_spy
+    args.out = args.out or ROOT / "bench" / ("wrk_profile.md" if profiling else "wrk_results.md")
     if shutil.which("wrk") is None:
         subprocess.run(["sh", str(ROOT / "bench" / "install_wrk.sh")], check=True)
     if (os.cpu_count() or 1) < 2:
@@ -395,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         suite.run()
     finally:
         table = "\n".join([HEADER, *(row(r) for r in suite.results)])
-        args.out.write_text(f"{header}\n\n{table}\n", encoding="utf-8")
+        report = suite.profiler.report()
+        args.out.write_text(f"{header}\n\n{table}\n\n{report}\n", encoding="utf-8")
         shutil.rmtree(suite.work, ignore_errors=True)
     print(f"written to {args.out}")
     return 0
