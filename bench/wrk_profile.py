@@ -21,23 +21,23 @@ from typing import Any
 
 # Inclusive shares: a sample counts for every area one of its frames belongs to.
 AREAS = {
-    "SQLAlchemy (all)": "/sqlalchemy/",
-    "SQLAlchemy ORM (session, flush, loading)": "/sqlalchemy/orm/",
-    "asyncpg": "/asyncpg/",
-    "aiosqlite / sqlite3 (threads)": "/aiosqlite/",
-    "uvicorn + h11 (HTTP)": "/uvicorn/",
-    "h11": "/h11/",
-    "logging": "/logging/",
-    "Starlette": "/starlette/",
-    "twilio (signature, TwiML)": "/twilio/",
-    "cryptography (Fernet)": "/cryptography/",
-    "python-telegram-bot": "/telegram/",
-    "httpx (outbox sends)": "/httpx/",
-    "flows/ (engine, intake)": "flows/",
-    "storage/": "storage/",
-    "bot/": "bot/",
-    "gettext / babel": "gettext",
-    "re (regular expressions)": "re/__init__",
+    "SQLAlchemy (all)": "(sqlalchemy/",
+    "SQLAlchemy ORM (session, flush, loading)": "(sqlalchemy/orm/",
+    "SQLAlchemy statement compile / cache key": "(sqlalchemy/sql/",
+    "asyncpg": "(asyncpg/",
+    "aiosqlite / sqlite3 (its threads)": "(aiosqlite/",
+    "uvicorn": "(uvicorn/",
+    "h11 (HTTP parsing)": "(h11/",
+    "logging": "(logging/",
+    "Starlette": "(starlette/",
+    "twilio (signature, TwiML)": "(twilio/",
+    "cryptography (Fernet)": "(cryptography/",
+    "python-telegram-bot": "(telegram/",
+    "httpx (outbox sends)": "(httpx/",
+    "json": "(json/",
+    "flows/ (engine, intake, safeguarding)": "(flows/",
+    "storage/": "(storage/",
+    "bot/channels/segments.py (SMS segments)": "(bot/channels/segments.py",
 }
 
 
@@ -80,7 +80,7 @@ class Profiler:
             self._spy_out = tempfile.mktemp(prefix="bench-pyspy-", suffix=".txt")
             command = ["taskset", "-c", str(self.client_core), self.py_spy, "record"]
             command += ["--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200"]
-            command += ["--nonblocking", "--format", "raw", "--output", self._spy_out]
+            command += ["--nonblocking", "--function", "--format", "raw", "--output", self._spy_out]
             self._spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def stop(self, pid: int, title: str, requests: int) -> None:
@@ -141,10 +141,12 @@ def spy_report(title: str, stacks: list[str], requests: int) -> str:
     parsed = parse(stacks)
     total = sum(c for _, c in parsed) or 1
     own: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
     mine: Counter[str] = Counter()
     areas: Counter[str] = Counter()
     for frames, count in parsed:
         own[frames[-1]] += count
+        packages[frames[-1].rpartition(" (")[2].split("/")[0].split(".py")[0]] += count
         for name, needle in AREAS.items():
             if any(needle in frame for frame in frames):
                 areas[name] += count
@@ -154,6 +156,8 @@ def spy_report(title: str, stacks: list[str], requests: int) -> str:
     lines = [f"#### {title}: {total} samples at 200 Hz ({requests} requests)", ""]
     lines += ["| area (inclusive) | share of samples |", "|---|---|"]
     lines += [f"| {name} | {100 * c / total:.0f}% |" for name, c in areas.most_common()]
+    lines += ["", "| package (self time) | share |", "|---|---|"]
+    lines += [f"| {name} | {100 * c / total:.0f}% |" for name, c in packages.most_common(12)]
     lines += ["", "| project function (inclusive) | share |", "|---|---|"]
     lines += [f"| `{f}` | {100 * c / total:.0f}% |" for f, c in mine.most_common(15)]
     lines += ["", "| function (self time) | share |", "|---|---|"]
