@@ -23,17 +23,22 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])
 
 
-def postgres_ticks() -> int:
-    """CPU ticks of every postgres process (other databases' work included)."""
-    total = 0
+def postgres_ticks() -> dict[int, int]:
+    """CPU ticks of each postgres process (other databases' work included)."""
+    found = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 if (entry / "comm").read_text().strip() == "postgres":
-                    total += cpu_ticks(int(entry.name))
+                    found[int(entry.name)] = cpu_ticks(int(entry.name))
             except (OSError, IndexError):
                 continue
-    return total
+    return found
+
+
+def postgres_delta(before: dict[int, int]) -> int:
+    """Ticks used since `before` by postgres processes alive now (new backends counted whole)."""
+    return sum(ticks - before.get(pid, 0) for pid, ticks in postgres_ticks().items())
 
 
 def core_busy() -> list[tuple[int, int]]:
@@ -88,11 +93,12 @@ class Process:
                 self.process.wait(5)
 
 
-def uvicorn(app: str, env: dict[str, str], core: int) -> Process:
+def uvicorn(app: str, env: dict[str, str], core: int, access_log: bool = True) -> Process:
     """A reference app under uvicorn, one worker, logging as `helpline serve` does (info)."""
     port = free_port()
     command = [str(BIN / "uvicorn"), app, "--host", "127.0.0.1", "--port", str(port)]
-    return Process([*command, "--log-level", "info"], env, core, port)
+    command += ["--log-level", "info"] if access_log else ["--no-access-log"]
+    return Process(command, env, core, port)
 
 
 def helpline_env(database_url: str, telegram_api: str) -> dict[str, str]:
