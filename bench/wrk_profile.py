@@ -19,6 +19,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from bench.wrk_procs import pinned
+
 # Inclusive shares: a sample counts for every area one of its frames belongs to.
 AREAS = {
     "SQLAlchemy (all)": "(sqlalchemy/",
@@ -78,7 +80,7 @@ class Profiler:
             self._before = self.snapshot(pid)
         if self.py_spy:
             self._spy_out = tempfile.mktemp(prefix="bench-pyspy-", suffix=".txt")
-            command = ["taskset", "-c", str(self.client_core), self.py_spy, "record"]
+            command = [*pinned(self.client_core), self.py_spy, "record"]
             command += ["--pid", str(pid), "--duration", str(int(seconds)), "--rate", "200"]
             command += ["--nonblocking", "--function", "--format", "raw", "--output", self._spy_out]
             self._spy = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -28,12 +28,14 @@ from bench import wrk_bodies
 from bench.load import SMS_SCRIPT
 from bench.servers import ROOT, drop_database, fresh_database
 from bench.wrk_procs import (
+    NICE,
     TICKS,
     Process,
     core_busy,
     cpu_ticks,
     helpline,
     helpline_env,
+    pinned,
     postgres_delta,
     postgres_ticks,
     uvicorn,
@@ -80,7 +82,7 @@ class Suite:
         """One wrk run pinned to the client core; CPU of the server, PostgreSQL and wrk."""
         threads = threads or self.args.threads
         connections = connections or self.args.connections
-        command = ["taskset", "-c", str(self.client_core), "wrk", f"-t{threads}"]
+        command = [*pinned(self.client_core), "wrk", f"-t{threads}"]
         command += [f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s"]
         command += ["-s", str(LUA), url]
         env = {**os.environ, "BENCH_BODIES": str(bodies), "BENCH_THREADS": str(threads)}
@@ -291,7 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sql-stats", action="store_true", help="count statements (slower)")
     parser.add_argument("--py-spy", metavar="PATH", help="sample the server with this py-spy")
     parser.add_argument("--out", type=Path, help="default bench/wrk_results.md or wrk_profile.md")
+    parser.add_argument("--nice", type=int, default=0, help="niceness of server and wrk (-10)")
     args = parser.parse_args(argv)
+    NICE[0] = args.nice
     profiling = args.sql_stats or args.py_spy
     args.out = args.out or ROOT / "bench" / ("wrk_profile.md" if profiling else "wrk_results.md")
     if shutil.which("wrk") is None:
@@ -299,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     if (os.cpu_count() or 1) < 2:
         parser.error("needs two cores: one for the server, one for wrk")
     suite = Suite(args)
-    header = machine()
+    header = machine() + (f", server and wrk at nice {args.nice}" if args.nice else "")
     print(header, flush=True)
     try:
         suite.run()
