@@ -118,6 +118,7 @@ class Suite:
     def measure(self, name: str, db: str, server: Process, path: str, bodies: Path,
                 warm: Path, expect: str, **kwargs: int) -> Result:  # fmt: skip
         url = server.url + path
+        busy_before = self.wait_quiet()
         self.wrk(url, warm, self.args.warmup, expect=expect)
         profiled = self.profiler.active and name.startswith("helpline")
         if profiled:
@@ -125,6 +126,7 @@ class Suite:
         figures = self.wrk(url, bodies, self.args.seconds, expect=expect, server=server, **kwargs)
         if profiled:
             self.profiler.stop(server.pid, f"{name}, {db}", int(figures["requests"]))
+        figures["busy_before"] = busy_before
         threads = kwargs.get("threads", self.args.threads)
         config = f"-t{threads} -c{kwargs.get('connections', self.args.connections)}"
         result = Result(name, db, config, figures)
@@ -135,6 +137,19 @@ class Suite:
         self.results.append(result)
         print(row(result), flush=True)
         return result
+
+    def wait_quiet(self) -> float:
+        """Wait (at most --max-wait s) until the machine's other jobs leave the cores mostly
+        idle (busy <= --quiet %, both cores, over one second); returns the busy % last seen."""
+        deadline = time.monotonic() + self.args.max_wait
+        while True:
+            before = core_busy()
+            time.sleep(1)
+            after = core_busy()
+            busy = 100 * sum(b1 - b0 for (b0, _), (b1, _) in zip(before, after, strict=True))
+            busy /= max(1, sum(t1 - t0 for (_, t0), (_, t1) in zip(before, after, strict=True)))
+            if busy <= self.args.quiet or time.monotonic() > deadline:
+                return busy
 
     # ---------------------------------------------------------------- the runs
     def run(self) -> None:
@@ -250,8 +265,8 @@ def async_url(url: str) -> str:
 
 HEADER = (
     "| endpoint | db | wrk | req/s | p50 ms | p99 ms | errors | server CPU % | postgres CPU % "
-    "| wrk CPU % | core 0 / 1 busy % | load | note |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| wrk CPU % | core 0 / 1 busy % | load | busy before % | note |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
@@ -263,7 +278,8 @@ def row(result: Result) -> str:
         f"| {result.name} | {result.db} | {result.config} | {f['rate']:,.0f} | "
         f"{f['p50_us'] / 1000:.1f} | {f['p99_us'] / 1000:.1f} | {errors} | {server} | "
         f"{f['pg_cpu']:.0f} | {f['wrk_cpu']:.0f} | {f['core_client']:.0f} / "
-        f"{f['core_server']:.0f} | {f['load']:.2f} | {result.note} |"
+        f"{f['core_server']:.0f} | {f['load']:.2f} | {f.get('busy_before', 0):.0f} | "
+        f"{result.note} |"
     )
 
 
@@ -293,6 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sql-stats", action="store_true", help="count statements (slower)")
     parser.add_argument("--py-spy", metavar="PATH", help="sample the server with this py-spy")
     parser.add_argument("--out", type=Path, help="default bench/wrk_results.md or wrk_profile.md")
+    parser.add_argument("--quiet", type=float, default=30, help="wait until cores are this idle")
+    parser.add_argument("--max-wait", type=float, default=90, help="seconds to wait for --quiet")
     parser.add_argument("--nice", type=int, default=0, help="niceness of server and wrk (-10)")
     args = parser.parse_args(argv)
     NICE[0] = args.nice
