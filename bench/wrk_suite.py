@@ -216,7 +216,7 @@ class Suite:
                 asyncio.run(drop_database(url))
 
     def sms_first(self, name: str, db: str, server: Process) -> None:
-        self.measure(name, db, server, "/twilio/sms", self.first_sms, self.warm_sms, "<Message>")
+        self.measure(name, db, server, "/twilio/sms", self.first_sms, self.warm_sms, "Welcome to")
 
     def telegram(self, name: str, db: str, server: Process) -> None:
         self.measure(name, db, server, "/telegram/webhook", self.first_tg, self.warm_tg, "")
@@ -232,7 +232,8 @@ class Suite:
               f"{time.monotonic() - started:.0f} s", flush=True)  # fmt: skip
         text = SMS_SCRIPT[MID_DONE]
         step = self.bodies(f"mid-{db}", wrk_bodies.sms_lines(MID, parents, text, MID_DONE))
-        self.measure(name, db, server, "/twilio/sms", step, self.warm_sms, "<Message>")
+        # The 4th answer picks the topic ("2": EHC needs assessment); the reply asks the stage.
+        self.measure(name, db, server, "/twilio/sms", step, self.warm_sms, "Where are things now")
 
 
 async def prepare(url: str, parents: int, concurrency: int) -> None:
@@ -264,16 +265,17 @@ def async_url(url: str) -> str:
 
 
 HEADER = (
-    "| endpoint | db | wrk | req/s | p50 ms | p99 ms | errors | server CPU % | postgres CPU % "
+    "| endpoint | db | wrk | req/s | p50 ms | p99 ms | errors | server CPU % | server CPU ms / req "
+    "| postgres CPU % "
     "| wrk CPU % | core 0 / 1 busy % | load | busy before % | note |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
 def row(result: Result) -> str:
     f = result.figures
     errors = int(f["bad"] + f["connect"] + f["read"] + f["write"] + f["timeout"])
-    server = f"{f['server_cpu']:.0f}" if "server_cpu" in f else ""
+    server = f"{f['server_cpu']:.0f} | {10 * f['server_cpu'] / max(f['rate'], 1e-9):.2f}"
     return (
         f"| {result.name} | {result.db} | {result.config} | {f['rate']:,.0f} | "
         f"{f['p50_us'] / 1000:.1f} | {f['p99_us'] / 1000:.1f} | {errors} | {server} | "
