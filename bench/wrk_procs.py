@@ -15,15 +15,12 @@ from bench.servers import ENCRYPTION_KEY, LOOKUP_KEY, ROOT, free_port
 
 BIN = Path(sys.executable).parent
 TICKS = os.sysconf("SC_CLK_TCK")
-# `--nice N` (the suite sets it): run what is measured at this niceness, so that on a machine
-# shared with other jobs the pinned core goes mostly to the server (PostgreSQL is left as is).
-NICE = [0]
 
 
 def pinned(core: int) -> list[str]:
-    """The prefix that runs a command on `core` (and at NICE[0], when not 0)."""
-    prefix = ["taskset", "-c", str(core)]
-    return ["nice", "-n", str(NICE[0]), *prefix] if NICE[0] else prefix
+    """The prefix that runs a command on `core` only. (Niceness would not help against other
+    jobs on this machine: with the kernel's autogroup on, it only orders one session's own.)"""
+    return ["taskset", "-c", str(core)]
 
 
 def cpu_ticks(pid: int) -> int:
@@ -77,7 +74,7 @@ class Process:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        self.pid = self.process.pid  # nice and taskset exec the command: the same pid
+        self.pid = self.process.pid  # taskset execs the command: the same pid
 
     def wait_ready(self, path: str = "/healthz", timeout: float = 90) -> Process:
         deadline = time.monotonic() + timeout

@@ -28,7 +28,6 @@ from bench import wrk_bodies
 from bench.load import SMS_SCRIPT
 from bench.servers import ROOT, drop_database, fresh_database
 from bench.wrk_procs import (
-    NICE,
     TICKS,
     Process,
     core_busy,
@@ -313,9 +312,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help="default bench/wrk_results.md or wrk_profile.md")
     parser.add_argument("--quiet", type=float, default=30, help="wait until cores are this idle")
     parser.add_argument("--max-wait", type=float, default=90, help="seconds to wait for --quiet")
-    parser.add_argument("--nice", type=int, default=0, help="niceness of server and wrk (-10)")
     args = parser.parse_args(argv)
-    NICE[0] = args.nice
     profiling = args.sql_stats or args.py_spy
     args.out = args.out or ROOT / "bench" / ("wrk_profile.md" if profiling else "wrk_results.md")
     if shutil.which("wrk") is None:
@@ -323,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     if (os.cpu_count() or 1) < 2:
         parser.error("needs two cores: one for the server, one for wrk")
     suite = Suite(args)
-    header = machine() + (f", server and wrk at nice {args.nice}" if args.nice else "")
+    header = machine()
     print(header, flush=True)
     try:
         suite.run()
