@@ -17,6 +17,8 @@ from twilio.request_validator import RequestValidator
 
 from bench.load import ACCOUNT_SID, AUTH_TOKEN, PUBLIC_URL, SERVICE_NUMBER
 
+__all__ = ["ACCOUNT_SID", "AUTH_TOKEN", "PUBLIC_URL", "SERVICE_NUMBER", "signed_sms", "sms_lines"]
+
 FORM = "application/x-www-form-urlencoded"
 TELEGRAM_SECRET = "bench-telegram-webhook-secret-0123456789"
 TELEGRAM_HEADER = "X-Telegram-Bot-Api-Secret-Token"

@@ -99,7 +99,7 @@ class Suite:
         if process.returncode:
             raise RuntimeError(f"wrk failed ({process.returncode}): {output}")
         line = next(x for x in output.splitlines() if x.startswith("BENCH_JSON "))
-        figures: dict[str, float] = json.loads(line.removeprefix("BENCH_JSON "))  # type: ignore[assignment]
+        figures: dict[str, float] = json.loads(line.removeprefix("BENCH_JSON "))
         cores = [
             100 * (b1 - b0) / max(1, t1 - t0)
             for (b0, t0), (b1, t1) in zip(cores_before, core_busy(), strict=True)
@@ -145,8 +145,9 @@ class Suite:
             before = core_busy()
             time.sleep(1)
             after = core_busy()
-            busy = 100 * sum(b1 - b0 for (b0, _), (b1, _) in zip(before, after, strict=True))
-            busy /= max(1, sum(t1 - t0 for (_, t0), (_, t1) in zip(before, after, strict=True)))
+            used = sum(b1 - b0 for (b0, _), (b1, _) in zip(before, after, strict=True))
+            total = sum(t1 - t0 for (_, t0), (_, t1) in zip(before, after, strict=True))
+            busy = 100 * used / max(1, total)
             if busy <= self.args.quiet or time.monotonic() > deadline:
                 return busy
 
