@@ -137,6 +137,9 @@ class Suite:
         print(row(result), flush=True)
         return result
 
+    def wanted(self, what: str) -> bool:
+        return not self.args.only or what in self.args.only
+
     def wait_quiet(self) -> float:
         """Wait (at most --max-wait s) until the machine's other jobs leave the cores mostly
         idle (busy <= --quiet %, both cores, over one second); returns the busy % last seen."""
@@ -159,12 +162,12 @@ class Suite:
         self.warm_tg = self.bodies("warm-tg", wrk_bodies.telegram_lines(WARM, 5000, "hello"))
         self.first_tg = self.bodies("first-tg", wrk_bodies.telegram_lines(FIRST, count, "hello"))
         print(HEADER, flush=True)
-        if not self.args.skip_bare and not self.profiler.active:
+        if self.wanted("bare") and not self.profiler.active:
             self.bare()
         fake = uvicorn("bench.fake_telegram:app", {}, self.client_core).wait_ready("/")
         try:
             for db in self.args.db:
-                if not self.profiler.active:
+                if self.wanted("durable") and not self.profiler.active:
                     self.durable(db)
                 self.helpline_runs(db, fake.url + "/bot")
         finally:
@@ -201,11 +204,13 @@ class Suite:
 
     def helpline_runs(self, db: str, telegram_api: str) -> None:
         scenarios = [
-            ("helpline: SMS first message", self.sms_first),
-            ("helpline: Telegram update", self.telegram),
-            ("helpline: SMS mid-intake step", self.mid_intake),
+            ("sms", "helpline: SMS first message", self.sms_first),
+            ("telegram", "helpline: Telegram update", self.telegram),
+            ("mid", "helpline: SMS mid-intake step", self.mid_intake),
         ]
-        for name, scenario in scenarios:
+        for key, name, scenario in scenarios:
+            if not self.wanted(key):
+                continue
             url = asyncio.run(fresh_database(db))
             env = {**helpline_env(url, telegram_api), **self.profiler.env()}
             server = helpline(env, self.server_core, self.profiler.launcher()).wait_ready()
@@ -306,7 +311,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--requests", type=int, default=40_000, help="unique requests per set")
     parser.add_argument("--prepare-concurrency", type=int, default=16)
-    parser.add_argument("--skip-bare", action="store_true")
+    parser.add_argument(
+        "--only", nargs="+", choices=["bare", "durable", "sms", "telegram", "mid"], default=[]
+    )
     parser.add_argument("--skip-saturation", action="store_true")
     parser.add_argument("--sql-stats", action="store_true", help="count statements (slower)")
     parser.add_argument("--py-spy", metavar="PATH", help="sample the server with this py-spy")
