@@ -200,7 +200,7 @@ class Suite:
                          self.warm_sms, "<Message>")  # fmt: skip
         finally:
             server.stop()
-            asyncio.run(drop_database(url))
+            drop(url)
 
     def helpline_runs(self, db: str, telegram_api: str) -> None:
         scenarios = [
@@ -218,7 +218,7 @@ class Suite:
                 scenario(name, db, server)
             finally:
                 server.stop()
-                asyncio.run(drop_database(url))
+                drop(url)
 
     def sms_first(self, name: str, db: str, server: Process) -> None:
         self.measure(name, db, server, "/twilio/sms", self.first_sms, self.warm_sms, "Welcome to")
@@ -239,6 +239,16 @@ class Suite:
         step = self.bodies(f"mid-{db}", wrk_bodies.sms_lines(MID, parents, text, MID_DONE))
         # The 4th answer picks the topic ("2": EHC needs assessment); the reply asks the stage.
         self.measure(name, db, server, "/twilio/sms", step, self.warm_sms, "Where are things now")
+
+
+def drop(url: str) -> None:
+    """Drop a PostgreSQL database, or remove a SQLite file's temporary directory."""
+    if url.startswith("sqlite:///"):
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        if folder.name.startswith("bench-"):
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    asyncio.run(drop_database(url))
 
 
 async def prepare(url: str, parents: int, concurrency: int) -> None:
