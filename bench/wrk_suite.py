@@ -6,7 +6,7 @@ The server is pinned to one core and wrk, the fake Telegram API and the preparat
 other; the server's CPU use during each run (from /proc) shows whether it, not the client, is the
 limit. Every request carries a unique provider id (MessageSid, update_id) and a new sender, except
 mid-intake steps, which come from parents prepared to be part way through the intake.
-Writes a Markdown table (default bench/wrk_results.md) and prints it.
+Writes a Markdown table (default bench/results/wrk-latest.md) and prints it.
 """
 
 from __future__ import annotations
@@ -327,12 +327,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-saturation", action="store_true")
     parser.add_argument("--sql-stats", action="store_true", help="count statements (slower)")
     parser.add_argument("--py-spy", metavar="PATH", help="sample the server with this py-spy")
-    parser.add_argument("--out", type=Path, help="default bench/wrk_results.md or wrk_profile.md")
+    parser.add_argument("--out", type=Path, help="default bench/results/wrk-latest.md")
     parser.add_argument("--quiet", type=float, default=30, help="wait until cores are this idle")
     parser.add_argument("--max-wait", type=float, default=90, help="seconds to wait for --quiet")
     args = parser.parse_args(argv)
     profiling = args.sql_stats or args.py_spy
-    args.out = args.out or ROOT / "bench" / ("wrk_profile.md" if profiling else "wrk_results.md")
+    name = "wrk-profile-latest.md" if profiling else "wrk-latest.md"
+    args.out = args.out or ROOT / "bench" / "results" / name
     if shutil.which("wrk") is None:
         subprocess.run(["sh", str(ROOT / "bench" / "install_wrk.sh")], check=True)
     if (os.cpu_count() or 1) < 2:
