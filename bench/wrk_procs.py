@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import wrk_bodies
-from bench.servers import ENCRYPTION_KEY, LOOKUP_KEY, ROOT, free_port
+from bench.servers import ENCRYPTION_KEY, LOOKUP_KEY, ROOT, drop_database, free_port
 
 BIN = Path(sys.executable).parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -135,3 +137,19 @@ def helpline(env: dict[str, str], core: int, launcher: list[str] | None = None) 
     command = launcher or [str(BIN / "helpline")]
     command = [*command, "serve", "--no-scheduler", "--host", "127.0.0.1", "--port", str(port)]
     return Process(command, env, core, port)
+
+
+def drop(url: str) -> None:
+    """Drop a PostgreSQL database, or remove a SQLite file's temporary directory."""
+    if url.startswith("sqlite:///"):
+        folder = Path(url.removeprefix("sqlite:///")).parent
+        if folder.name.startswith("bench-"):
+            shutil.rmtree(folder, ignore_errors=True)
+        return
+    asyncio.run(drop_database(url))
+
+
+def async_url(url: str) -> str:
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
+    return url.replace("postgresql://", "postgresql+asyncpg://", 1)

@@ -15,23 +15,23 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import wrk_bodies
 from bench.load import SMS_SCRIPT
-from bench.servers import ROOT, drop_database, fresh_database
+from bench.servers import ROOT, fresh_database
 from bench.wrk_procs import (
     TICKS,
     Process,
+    async_url,
     core_busy,
     cpu_ticks,
+    drop,
     helpline,
     helpline_env,
     pinned,
@@ -40,20 +40,12 @@ from bench.wrk_procs import (
     uvicorn,
 )
 from bench.wrk_profile import Profiler
+from bench.wrk_table import HEADER, Result, machine, row
 
 LUA = ROOT / "bench" / "wrk" / "replay.lua"
 # Blocks of sender numbers (+447BBBnnnnnn): one per request set, so no set repeats another's.
 WARM, FIRST, MID = 450, 520, 760
 MID_DONE = 3  # mid-intake parents have answered this many steps ("hello", consent, who)
-
-
-@dataclass
-class Result:
-    name: str
-    db: str
-    config: str
-    figures: dict[str, float] = field(default_factory=dict)
-    note: str = ""
 
 
 class Suite:
@@ -241,16 +233,6 @@ class Suite:
         self.measure(name, db, server, "/twilio/sms", step, self.warm_sms, "Where are things now")
 
 
-def drop(url: str) -> None:
-    """Drop a PostgreSQL database, or remove a SQLite file's temporary directory."""
-    if url.startswith("sqlite:///"):
-        folder = Path(url.removeprefix("sqlite:///")).parent
-        if folder.name.startswith("bench-"):
-            shutil.rmtree(folder, ignore_errors=True)
-        return
-    asyncio.run(drop_database(url))
-
-
 async def prepare(url: str, parents: int, concurrency: int) -> None:
     """Round r: parent n sends SMS_SCRIPT[r], for every n, before round r + 1 starts."""
     import httpx
@@ -271,45 +253,6 @@ async def prepare(url: str, parents: int, concurrency: int) -> None:
 
         for step in range(MID_DONE):
             await asyncio.gather(*(send(n, step) for n in range(parents)))
-
-
-def async_url(url: str) -> str:
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
-    return url.replace("postgresql://", "postgresql+asyncpg://", 1)
-
-
-HEADER = (
-    "| endpoint | db | wrk | req/s | p50 ms | p99 ms | errors | server CPU % | server CPU ms / req "
-    "| postgres CPU % "
-    "| wrk CPU % | core 0 / 1 busy % | load | busy before % | note |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
-)
-
-
-def row(result: Result) -> str:
-    f = result.figures
-    errors = int(f["bad"] + f["connect"] + f["read"] + f["write"] + f["timeout"])
-    server = f"{f['server_cpu']:.0f} | {10 * f['server_cpu'] / max(f['rate'], 1e-9):.2f}"
-    return (
-        f"| {result.name} | {result.db} | {result.config} | {f['rate']:,.0f} | "
-        f"{f['p50_us'] / 1000:.1f} | {f['p99_us'] / 1000:.1f} | {errors} | {server} | "
-        f"{f['pg_cpu']:.0f} | {f['wrk_cpu']:.0f} | {f['core_client']:.0f} / "
-        f"{f['core_server']:.0f} | {f['load']:.2f} | {f.get('busy_before', 0):.0f} | "
-        f"{result.note} |"
-    )
-
-
-def machine() -> str:
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0]
-    now = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-    return (
-        f"{platform.node()}: {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"{wrk.split(' [')[0]}, commit {commit}, {now}"
-    )
 
 
 def main(argv: list[str] | None = None) -> int:
