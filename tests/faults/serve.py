@@ -35,19 +35,28 @@ def free_port() -> int:
 class HelplineProcess:
     """`helpline serve` (one uvicorn worker, no scheduler) on loopback, killable by SIGKILL."""
 
-    def __init__(self, database_url: str, workdir: Path) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        workdir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        config: str = "",
+        name: str = "serve",
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = workdir / "helpline.toml"
-        config.write_text('languages = ["en"]\n', encoding="utf-8")
+        toml = workdir / f"{name}.toml"
+        toml.write_text('languages = ["en"]\n' + config, encoding="utf-8")
         self.env = {
             **os.environ,
             "HELPLINE_DATABASE_URL": database_url,
-            "HELPLINE_CONFIG": str(config),
+            "HELPLINE_CONFIG": str(toml),
             "PTB_TIMEDELTA": "true",
             "HELPLINE_SECRET_KEY": "fault-tests-" + uuid.uuid4().hex,
+            **(env or {}),
         }
-        self.log = workdir / "serve.log"
+        self.log = workdir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 

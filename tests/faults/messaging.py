@@ -1,0 +1,327 @@
+"""Parents on SMS and Telegram against real `helpline serve` processes that get SIGKILLed.
+
+Each request is retried unchanged (same MessageSid or update_id, same body and signature) until
+it gets 200, as Twilio and Telegram do. SMS replies come back in the TwiML; Telegram replies
+arrive at the fake Bot API. A fault-free run of the same script is the reference every reply of
+a faulty run is compared with: a reply missing is lost, a Telegram message seen twice is doubled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from sqlalchemy import func, select
+
+from storage.crypto import lookup_hash
+from storage.db import make_engine, make_sessionmaker
+from storage.models import Callback, Contact, Enquiry, OutboxMessage
+from tests.fakes.server import LiveServer
+from tests.fakes.telegram_api import FakeTelegram, update_message
+from tests.fakes.twilio_api import FakeTwilio, signed_post_headers, sms_form
+from tests.faults.serve import HelplineProcess
+from tests.parent import ANSWERS
+
+PUBLIC_URL = "https://helpline.example.org"
+WEBHOOK_SECRET = "fault-run-webhook-secret"
+SERVICE_NUMBER = "+441632960000"
+LEASE_SECONDS = 2  # short, so that a row stranded by a kill goes out again within the run
+SMS_SCRIPT = ["Hello", "yes", "1", "2", "2", "Year 4", "2", ANSWERS[6], "yes", "1"]
+SMS_SCRIPT += ["yes", "no", "1", "5", "1"]  # the sender's number is offered: "yes"
+TELEGRAM_SCRIPT = ["/start", *ANSWERS, "1"]
+REFERENCE = re.compile(r"PP-[23456789A-Z]{6}")
+CLOCK_TIME = re.compile(r"\b\d{1,2}:\d{2}\b")
+
+
+def normalised(text: str) -> str:
+    """A reply as compared between runs: the random reference and the due time left out."""
+    return CLOCK_TIME.sub("hh:mm", REFERENCE.sub("PP-??????", text))
+
+
+def collapsed(texts: Sequence[str]) -> list[str]:
+    """A chat as the parent reads it with each repeat of the message just before left out."""
+    return [text for text, _ in itertools.groupby(texts)]
+
+
+class Servers:
+    """The `helpline serve` processes on one database; requests go round them in turn."""
+
+    def __init__(self, processes: list[HelplineProcess]) -> None:
+        self.processes = processes
+        self._turn = itertools.count()
+
+    def url(self) -> str:
+        return self.processes[next(self._turn) % len(self.processes)].url
+
+
+@dataclass
+class Outcome:
+    """What one parent saw: per step, the replies (SMS) or the chat so far (Telegram)."""
+
+    name: str
+    replies: list[list[str]] = field(default_factory=list)
+    acknowledged: int = 0
+    retries: int = 0
+    stalled: bool = False  # waited in vain for a reply (a Telegram row never sent)
+    errors: dict[str, int] = field(default_factory=dict)
+
+
+async def _until_200(
+    servers: Servers, path: str, outcome: Outcome, deadline: float, **request: object
+) -> httpx.Response:
+    loop = asyncio.get_running_loop()
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        while loop.time() < deadline:
+            try:
+                response = await http.post(servers.url() + path, **request)  # type: ignore[arg-type]
+            except httpx.HTTPError as exc:
+                outcome.errors[type(exc).__name__] = outcome.errors.get(type(exc).__name__, 0) + 1
+                outcome.retries += 1
+                await asyncio.sleep(0.05)
+                continue
+            if response.status_code == 200:
+                outcome.acknowledged += 1
+                return response
+            assert response.status_code in {502, 503}, (response.status_code, response.text)
+            outcome.retries += 1
+            await asyncio.sleep(0.05)
+    raise TimeoutError(f"{outcome.name}: never acknowledged")
+
+
+async def sms_parent(servers: Servers, number: str, deadline: float) -> Outcome:
+    outcome = Outcome(f"sms {number[-4:]}")
+    for step, body in enumerate(SMS_SCRIPT):
+        form = sms_form(f"SM{number[-6:]}{step:026d}", number, SERVICE_NUMBER, body)
+        headers = signed_post_headers(PUBLIC_URL + "/twilio/sms", form, FakeTwilio().auth_token)
+        response = await _until_200(
+            servers, "/twilio/sms", outcome, deadline, data=form, headers=headers
+        )
+        texts = [e.text or "" for e in ET.fromstring(response.text).iter("Message")]
+        outcome.replies.append([normalised(t) for t in texts])
+    return outcome
+
+
+Settled = Callable[[int], Awaitable[bool]]
+
+
+async def telegram_parent(
+    servers: Servers,
+    fake: FakeTelegram,
+    chat: int,
+    deadline: float,
+    expected: list[int] | None,
+    settled: Settled,
+    reply_timeout: float = 20.0,
+) -> Outcome:
+    """Waits after each message for its replies: as many as the reference run had (or, in the
+    reference run itself, until the chat's outbox rows are all settled)."""
+    outcome = Outcome(f"telegram {chat}")
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    loop = asyncio.get_running_loop()
+
+    def chat_so_far() -> list[str]:
+        return [normalised(m["text"]) for m in fake.sent_messages(chat)]
+
+    for step, text in enumerate(TELEGRAM_SCRIPT):
+        update = update_message(chat * 100 + step, chat, text, date=1_764_000_000 + step)
+        await _until_200(
+            servers, "/telegram/webhook", outcome, deadline, json=update, headers=headers
+        )
+        waited_until = min(deadline, loop.time() + reply_timeout)
+        while True:
+            if expected is None:
+                done = await settled(chat)
+            else:
+                done = len(collapsed(chat_so_far())) >= expected[step]
+            if done:
+                break
+            if loop.time() > waited_until:
+                outcome.stalled = True
+                outcome.replies.append(chat_so_far())
+                return outcome
+            await asyncio.sleep(0.05)
+        outcome.replies.append(chat_so_far())
+    return outcome
+
+
+@dataclass
+class Tally:
+    """The run against its reference: what was acknowledged, lost and doubled."""
+
+    acknowledged: int = 0
+    replies: int = 0
+    lost: int = 0
+    doubled: int = 0
+    retries: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def compare(reference: list[Outcome], run: list[Outcome]) -> Tally:
+    tally = Tally()
+    for expected, seen in zip(reference, run, strict=True):
+        tally.acknowledged += seen.acknowledged
+        tally.retries += seen.retries
+        if expected.name.startswith("sms"):
+            for step, (want, got) in enumerate(zip(expected.replies, seen.replies, strict=False)):
+                tally.replies += len(want)
+                if got != want:
+                    tally.lost += len(want)
+                    tally.problems.append(f"{seen.name} step {step}: {got!r} instead of {want!r}")
+            continue
+        want_chat = expected.replies[-1]
+        got_chat = seen.replies[-1] if seen.replies else []
+        tally.replies += len(want_chat)
+        tally.doubled += len(got_chat) - len(collapsed(got_chat))
+        got = collapsed(got_chat)
+        if got != want_chat:
+            tally.lost += max(len(want_chat) - len(got), 1)
+            first = next(
+                (n for n, pair in enumerate(zip(got, want_chat)) if len(set(pair)) > 1), None
+            )
+            where = min(len(got), len(want_chat)) if first is None else first
+            tally.problems.append(
+                f"{seen.name}: {len(got)} of {len(want_chat)} messages, first difference at "
+                f"{where}: {got[where : where + 1]!r} instead of {want_chat[where : where + 1]!r}"
+            )
+        if seen.stalled:
+            tally.problems.append(f"{seen.name}: stalled at step {len(seen.replies) - 1}")
+    return tally
+
+
+class Store:
+    """Read-only looks at the database the servers share."""
+
+    def __init__(self, database_url: str) -> None:
+        self.engine = make_engine(database_url)
+        self.sessions = make_sessionmaker(self.engine)
+
+    async def settled(self, chat: int) -> bool:
+        async with self.sessions() as session:
+            waiting = await session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(
+                    OutboxMessage.address_hash == lookup_hash(str(chat)),
+                    OutboxMessage.status.in_(("pending", "sending")),
+                )
+            )
+        return not waiting
+
+    async def one_enquiry_each(self, parents: list[tuple[str, str]]) -> list[str]:
+        """Problems: a parent without exactly one enquiry with exactly one callback."""
+        problems = []
+        async with self.sessions() as session:
+            for channel, address in parents:
+                enquiries = list(
+                    await session.scalars(
+                        select(Enquiry.id)
+                        .join(Contact, Enquiry.contact_id == Contact.id)
+                        .where(Contact.channel == channel)
+                        .where(Contact.address_hash == lookup_hash(address))
+                    )
+                )
+                callbacks = await session.scalar(
+                    select(func.count())
+                    .select_from(Callback)
+                    .where(Callback.enquiry_id.in_(enquiries))
+                )
+                if len(enquiries) != 1 or callbacks != 1:
+                    problems.append(
+                        f"{channel} parent: {len(enquiries)} enquiries, {callbacks} callbacks"
+                    )
+        return problems
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+@dataclass
+class Fault:
+    """`kills` SIGKILLs of the first server, each `interval` seconds (drawn from `seed`) after
+    it last answered /healthz; then the parents finish undisturbed."""
+
+    kills: int
+    seed: int = 21
+    interval: tuple[float, float] = (0.5, 2.5)
+    done: int = 0
+
+
+async def run_parents(
+    database_url: str,
+    workdir: Path,
+    *,
+    sms: int = 4,
+    telegram: int = 4,
+    reference: list[Outcome] | None = None,
+    fault: Fault | None = None,
+    workers: int = 1,
+    give_up: float = 120.0,
+) -> list[Outcome]:
+    """One run of all the parents at once; with `fault`, the first server is SIGKILLed and
+    restarted until they are done (a second worker, if any, keeps serving)."""
+    fake_telegram, fake_twilio = FakeTelegram(), FakeTwilio()
+    async with LiveServer(fake_telegram.app) as tg_api, LiveServer(fake_twilio.app) as tw_api:
+        env = {
+            "HELPLINE_PUBLIC_URL": PUBLIC_URL,
+            "TELEGRAM_BOT_TOKEN": fake_telegram.token,
+            "TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "TELEGRAM_API_BASE_URL": f"{tg_api.url}/bot",
+            "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
+            "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
+            "TWILIO_PHONE_NUMBER": SERVICE_NUMBER,
+            "TWILIO_API_BASE_URL": tw_api.url,
+        }
+        config = f"[outbox]\nlease_seconds = {LEASE_SECONDS}\n"
+        processes = [
+            HelplineProcess(database_url, workdir, env=env, config=config, name=f"serve{n}")
+            for n in range(workers)
+        ]
+        for process in processes:
+            await process.start()
+        store = Store(database_url)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + give_up
+        servers = Servers(processes)
+        expected_counts = _counts(reference, sms) if reference else None
+        try:
+            jobs = [sms_parent(servers, f"+4477009{n:05d}", deadline) for n in range(sms)]
+            for n in range(telegram):
+                expected = expected_counts[n] if expected_counts else None
+                chat = 7_000_000 + n
+                jobs.append(
+                    telegram_parent(servers, fake_telegram, chat, deadline, expected, store.settled)
+                )
+            everyone = asyncio.ensure_future(asyncio.gather(*jobs))
+            if fault is not None:
+                rng = random.Random(fault.seed)
+                victim = processes[0]
+                while fault.done < fault.kills and not everyone.done():
+                    await asyncio.wait([everyone], timeout=rng.uniform(*fault.interval))
+                    if everyone.done():
+                        break
+                    await victim.kill()
+                    fault.done += 1
+                    await victim.start()
+            outcomes = list(await everyone)
+            problems = await store.one_enquiry_each(
+                [("sms", f"+4477009{n:05d}") for n in range(sms)]
+                + [("telegram", str(7_000_000 + n)) for n in range(telegram)]
+            )
+            assert not problems, problems
+            return outcomes
+        finally:
+            await store.close()
+            for process in processes:
+                await process.stop()
+
+
+def _counts(reference: list[Outcome], sms: int) -> list[list[int]]:
+    """For each Telegram parent of the reference, how many messages it had after each step."""
+    return [[len(collapsed(chat)) for chat in outcome.replies] for outcome in reference[sms:]]
