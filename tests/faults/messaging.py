@@ -183,7 +183,7 @@ def compare(reference: list[Outcome], run: list[Outcome]) -> Tally:
         if got != want_chat:
             tally.lost += max(len(want_chat) - len(got), 1)
             first = next(
-                (n for n, pair in enumerate(zip(got, want_chat)) if len(set(pair)) > 1), None
+                (n for n, (a, b) in enumerate(zip(got, want_chat, strict=False)) if a != b), None
             )
             where = min(len(got), len(want_chat)) if first is None else first
             tally.problems.append(
