@@ -32,7 +32,8 @@ from tests.parent import ANSWERS
 PUBLIC_URL = "https://helpline.example.org"
 WEBHOOK_SECRET = "fault-run-webhook-secret"
 SERVICE_NUMBER = "+441632960000"
-LEASE_SECONDS = 2  # short, so that a row stranded by a kill goes out again within the run
+LEASE_SECONDS = 5  # short, so a row stranded by a kill goes out again within the run, and
+# longer than any send to the fakes takes on a loaded machine (a live worker keeps its rows)
 SMS_SCRIPT = ["Hello", "yes", "1", "2", "2", "Year 4", "2", ANSWERS[6], "yes", "1"]
 SMS_SCRIPT += ["yes", "no", "1", "5", "1"]  # the sender's number is offered: "yes"
 TELEGRAM_SCRIPT = ["/start", *ANSWERS, "1"]
@@ -56,6 +57,15 @@ class Servers:
     def __init__(self, processes: list[HelplineProcess]) -> None:
         self.processes = processes
         self._turn = itertools.count()
+        self.telegram_acknowledged = asyncio.Event()  # the worker is sending its replies now
+        self.restarting = False
+        self.up_since = 0.0  # loop time of the last (re)start, for patience with slow starts
+
+    def patience_from(self, since: float) -> float:
+        """How long a reply has had a running server to arrive in since `since`."""
+        if self.restarting:
+            return 0.0
+        return asyncio.get_running_loop().time() - max(since, self.up_since)
 
     def url(self) -> str:
         return self.processes[next(self._turn) % len(self.processes)].url
@@ -71,6 +81,7 @@ class Outcome:
     retries: int = 0
     stalled: bool = False  # waited in vain for a reply (a Telegram row never sent)
     errors: dict[str, int] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)  # found in the store afterwards
 
 
 async def _until_200(
@@ -88,6 +99,8 @@ async def _until_200(
                 continue
             if response.status_code == 200:
                 outcome.acknowledged += 1
+                if path == "/telegram/webhook":
+                    servers.telegram_acknowledged.set()
                 return response
             assert response.status_code in {502, 503}, (response.status_code, response.text)
             outcome.retries += 1
@@ -118,7 +131,7 @@ async def telegram_parent(
     deadline: float,
     expected: list[int] | None,
     settled: Settled,
-    reply_timeout: float = 20.0,
+    reply_timeout: float = LEASE_SECONDS + 10.0,  # with a server up: the lease, a sweep, slack
 ) -> Outcome:
     """Waits after each message for its replies: as many as the reference run had (or, in the
     reference run itself, until the chat's outbox rows are all settled)."""
@@ -134,7 +147,7 @@ async def telegram_parent(
         await _until_200(
             servers, "/telegram/webhook", outcome, deadline, json=update, headers=headers
         )
-        waited_until = min(deadline, loop.time() + reply_timeout)
+        acknowledged_at = loop.time()
         while True:
             if expected is None:
                 done = await settled(chat)
@@ -142,7 +155,7 @@ async def telegram_parent(
                 done = len(collapsed(chat_so_far())) >= expected[step]
             if done:
                 break
-            if loop.time() > waited_until:
+            if servers.patience_from(acknowledged_at) > reply_timeout or loop.time() > deadline:
                 outcome.stalled = True
                 outcome.replies.append(chat_so_far())
                 return outcome
@@ -166,6 +179,7 @@ class Tally:
 def compare(reference: list[Outcome], run: list[Outcome]) -> Tally:
     tally = Tally()
     for expected, seen in zip(reference, run, strict=True):
+        tally.problems += seen.problems
         tally.acknowledged += seen.acknowledged
         tally.retries += seen.retries
         if expected.name.startswith("sms"):
@@ -245,7 +259,8 @@ class Store:
 @dataclass
 class Fault:
     """`kills` SIGKILLs of the first server, each `interval` seconds (drawn from `seed`) after
-    it last answered /healthz; then the parents finish undisturbed."""
+    it last answered /healthz; then the parents finish undisturbed. Every other kill is aimed:
+    it lands within 50 ms of a Telegram acknowledgement, while the worker sends its replies."""
 
     kills: int
     seed: int = 21
@@ -304,17 +319,25 @@ async def run_parents(
                 victim = processes[0]
                 while fault.done < fault.kills and not everyone.done():
                     await asyncio.wait([everyone], timeout=rng.uniform(*fault.interval))
+                    if fault.done % 2:
+                        servers.telegram_acknowledged.clear()
+                        acked = asyncio.ensure_future(servers.telegram_acknowledged.wait())
+                        await asyncio.wait([everyone, acked], return_when=asyncio.FIRST_COMPLETED)
+                        acked.cancel()
+                        await asyncio.sleep(rng.uniform(0, 0.05))
                     if everyone.done():
                         break
+                    servers.restarting = True
                     await victim.kill()
                     fault.done += 1
                     await victim.start()
+                    servers.up_since, servers.restarting = loop.time(), False
             outcomes = list(await everyone)
-            problems = await store.one_enquiry_each(
+            for problem in await store.one_enquiry_each(
                 [("sms", f"+4477009{n:05d}") for n in range(sms)]
                 + [("telegram", str(7_000_000 + n)) for n in range(telegram)]
-            )
-            assert not problems, problems
+            ):
+                outcomes[0].problems.append(problem)
             return outcomes
         finally:
             await store.close()

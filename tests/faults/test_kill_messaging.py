@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.faults.messaging import Fault, Outcome, compare, run_parents
 
-KILLS = 6  # with this seed and pace, enough to land in both windows on the old code
+KILLS = 8  # with this seed and pace, enough to land in both windows on the old code
 _reference: list[Outcome] = []
 
 
@@ -40,4 +40,5 @@ async def test_sigkill_loses_no_sms_or_telegram_reply(
     assert fault.done == KILLS, "the parents finished before every kill landed"
     assert tally.problems == []
     assert tally.lost == 0
+    assert tally.doubled <= fault.done, "a kill doubles at most the one row in hand"
     assert tally.acknowledged == sum(len(o.replies) for o in reference)
