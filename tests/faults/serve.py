@@ -24,6 +24,7 @@ from tests.parent import ANSWERS
 
 ROOT = Path(__file__).resolve().parents[2]
 RISKY = "he hits my son and I am scared he will kill him"
+START_TIMEOUT = 180.0  # seconds: a shared CI machine under load can take a minute to import
 
 
 def free_port() -> int:
@@ -73,7 +74,7 @@ class HelplineProcess:
                 stderr=subprocess.STDOUT,
             )
         self.starts += 1
-        deadline = asyncio.get_running_loop().time() + 60.0
+        deadline = asyncio.get_running_loop().time() + START_TIMEOUT
         async with httpx.AsyncClient(base_url=self.url, timeout=2.0) as http:
             while True:
                 if self.process.poll() is not None:

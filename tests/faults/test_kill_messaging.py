@@ -34,7 +34,7 @@ async def test_sigkill_loses_no_sms_or_telegram_reply(
 ) -> None:
     reference = await _fault_free(sqlite_template, tmp_path)
     fault = Fault(KILLS, seed=21, interval=(0.3, 1.5))
-    seen = await run_parents(db_url, tmp_path, reference=reference, fault=fault, give_up=300)
+    seen = await run_parents(db_url, tmp_path, reference=reference, fault=fault, give_up=900)
     tally = compare(reference, seen)
     print(f"\n{fault.done} kills: {tally}")
     assert fault.done == KILLS, "the parents finished before every kill landed"
