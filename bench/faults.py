@@ -18,7 +18,8 @@ from bench.servers import drop_database, fresh_database
 from bot.core.settings import database_url
 from storage.db import upgrade
 from tests.conftest import TEST_ENCRYPTION_KEY  # noqa: F401  (sets the store's test keys)
-from tests.faults.messaging import Fault, Tally, compare, run_parents
+from tests.faults.messaging import Fault, run_parents
+from tests.faults.verdict import Tally, compare
 
 HEADER = (
     "| database | workers | kills | rounds | requests acknowledged | replies expected "

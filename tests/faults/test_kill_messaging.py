@@ -11,7 +11,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.faults.messaging import Fault, Outcome, compare, run_parents
+from tests.faults.messaging import Fault, run_parents
+from tests.faults.verdict import Outcome, compare
 
 KILLS = 8  # with this seed and pace, enough to land in both windows on the old code
 _reference: list[Outcome] = []
