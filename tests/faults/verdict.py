@@ -4,7 +4,6 @@ store afterwards (one enquiry with one callback per parent).
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,8 +24,13 @@ def normalised(text: str) -> str:
 
 
 def collapsed(texts: Sequence[str]) -> list[str]:
-    """A chat as the parent reads it with each repeat of the message just before left out."""
-    return [text for text, _ in itertools.groupby(texts)]
+    """A chat as the parent reads it with every repeat of an earlier message left out: a row
+    sent again after a crash may arrive after later ones (the intake never asks twice)."""
+    read: list[str] = []
+    for text in texts:
+        if text not in read:
+            read.append(text)
+    return read
 
 
 @dataclass
