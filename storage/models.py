@@ -112,7 +112,7 @@ class InboxMessage(Base):
 
 
 class OutboxMessage(Base):
-    """A message the service sends later (Telegram reply, SMS, email, alert); sent at most once."""
+    """A message the service sends later (Telegram reply, SMS, email, alert); sent at least once."""
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "status", "send_after", "id"),)

@@ -1,15 +1,16 @@
 """The outbox: messages the service sends later, written in the same transaction as their cause.
 
-A dispatcher claims rows and marks them sent; a row claimed and never marked (a crash mid-send)
-is not sent again on its own, so nothing goes out twice.
+A worker claims one row at the moment it sends it and marks it straight after, so a crash can
+leave at most the rows it was sending `sending`; `release_stale` hands those back once their
+lease has run out, so every row is sent at least once.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
@@ -47,10 +48,10 @@ def enqueue(
     return row
 
 
-async def claim(
-    session: AsyncSession, now: datetime, channels: set[str], limit: int = 50
+async def due(
+    session: AsyncSession, now: datetime, channels: set[str], limit: int = 100
 ) -> list[OutboxMessage]:
-    """Take due rows for sending; on PostgreSQL SKIP LOCKED lets several dispatchers share work."""
+    """Rows waiting to be sent, oldest first; reading them claims nothing."""
     statement = (
         select(OutboxMessage)
         .where(
@@ -60,14 +61,39 @@ async def claim(
         )
         .order_by(OutboxMessage.send_after, OutboxMessage.id)
         .limit(limit)
-        .with_for_update(skip_locked=True)
     )
-    rows = list((await session.execute(statement)).scalars())
-    for row in rows:
-        row.status = "sending"
-        row.claimed_at = now
-        row.attempts += 1
-    return rows
+    return list((await session.execute(statement)).scalars())
+
+
+async def claim(session: AsyncSession, row_id: int, now: datetime) -> bool:
+    """Take one row for sending now; False when another worker took it first."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
+        .values(status="sending", claimed_at=now, attempts=OutboxMessage.attempts + 1)
+    )
+    return _count(result) == 1
+
+
+async def release_stale(session: AsyncSession, now: datetime, lease: timedelta) -> int:
+    """Rows claimed longer ago than `lease` belong to a dead process: pending again."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == "sending", OutboxMessage.claimed_at < now - lease)
+        .values(status="pending", claimed_at=None)
+    )
+    return _count(result)
+
+
+async def put_back(session: AsyncSession, row_id: int, when: datetime) -> None:
+    """Unclaim a row that was not sent (a rate limit); the try does not count against it."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(
+            status="pending", send_after=when, claimed_at=None, attempts=OutboxMessage.attempts - 1
+        )
+    )
 
 
 async def mark(
@@ -89,3 +115,8 @@ async def mark(
     if retry_at is not None:
         values.update(status="pending", send_after=retry_at, claimed_at=None)
     await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+
+
+def _count(result: Any) -> int:
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)

@@ -6,7 +6,7 @@ import argparse
 
 from bot.conversation.helpline import Helpline
 from bot.core.errors import HelplineError
-from bot.delivery.staff import dispatch
+from bot.delivery.build import send_due
 from bot.domain.alerts import managers
 from bot.domain.digest import build_digest, render_digest, send_digest
 
@@ -26,7 +26,7 @@ async def digest_command(services: Helpline, args: argparse.Namespace) -> int:
             )
     if not await send_digest(services, now, force=True):
         raise HelplineError("no way to reach the managers: set HELPLINE_SMTP_URL")
-    sent = await dispatch(services, now)
+    sent = await send_due(services, now)
     print(f"digest sent ({sent} message{'s' if sent != 1 else ''})")
     return 0 if sent else 1
 

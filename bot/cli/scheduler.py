@@ -1,14 +1,17 @@
-"""`helpline scheduler`: the SLA sweep, queues and digest in a process of their own."""
+"""`helpline scheduler`: the SLA sweep, queues and digest in a process of their own, with an
+outbox worker (as every `helpline serve` has) so that what the jobs queue is sent."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import signal
 from typing import TYPE_CHECKING
 
 from bot.conversation.helpline import Helpline
+from bot.delivery.build import build_worker
 
 if TYPE_CHECKING:
     pass
@@ -25,7 +28,15 @@ async def run_alone(services: Helpline, args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runner._stop.set)
     log.info("scheduler: standing by for the leader lock")
-    await runner.run()
+    worker = build_worker(services)  # the jobs queue messages; this process sends them too
+    sending = asyncio.create_task(worker.run(), name="outbox-worker")
+    try:
+        await runner.run()
+    finally:
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sending
+        await worker.close()
     return 0
 
 

@@ -1,35 +1,29 @@
-"""Delivering staff notices from the outbox: email over SMTP and Telegram to staff chat ids.
-
-Only rows of channel "email" and "staff" are ours (the messaging dispatcher sends the parents'
-Telegram, SMS and WhatsApp rows). Each row is claimed once and marked once, so nothing goes twice.
+"""The staff senders for the outbox worker: email over SMTP and Telegram to staff chat ids, and
+the fan-out of a row addressed to "duty" or "managers" into one row per person and medium.
 """
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiosmtplib
+from sqlalchemy.ext.asyncio import AsyncSession
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 
 from bot.channels.telegram import TelegramLink
-from bot.core import metrics
 from bot.core.services import Services
 from bot.core.settings import Settings, SettingsError
+from bot.delivery.parents import TelegramLimits
+from bot.delivery.worker import Deferred, Outcome, Permanent, Transient
 from bot.domain.alerts import TELEGRAM_PREFIX, fan_out
-from storage import outbox
+from storage.models import OutboxMessage
 
-log = logging.getLogger(__name__)
-CHANNELS = {"email", "staff"}
-MAX_ATTEMPTS = 5
-
-
-class PermanentFailure(Exception):
-    """The provider refused this message for good (bad address, blocked bot): do not retry."""
+ROLES = frozenset({"duty", "managers"})
 
 
 @dataclass(frozen=True)
@@ -84,7 +78,6 @@ class Mailer:
         return message
 
     async def send(self, to: str, payload: dict[str, Any]) -> str:
-
         message = self.build(to, payload)
         try:
             await aiosmtplib.send(
@@ -98,124 +91,78 @@ class Mailer:
                 timeout=30,
             )
         except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPSenderRefused) as exc:
-            raise PermanentFailure(type(exc).__name__) from exc
+            raise Permanent(type(exc).__name__) from exc
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            raise Transient(type(exc).__name__) from exc
         return str(message["Message-ID"])
 
 
+class StaffEmail:
+    """Email rows through the Mailer; without HELPLINE_SMTP_URL each fails at once, saying so."""
+
+    channels = frozenset({"email"})
+
+    def __init__(self, mailer: Mailer | None) -> None:
+        self.mailer = mailer
+
+    async def ready(self, now: datetime) -> bool:
+        return True
+
+    def hold(self, row: OutboxMessage, now: datetime) -> datetime | None:
+        return None
+
+    async def send(self, row: OutboxMessage, now: datetime) -> Outcome:
+        if self.mailer is None:
+            raise Permanent("email is off (HELPLINE_SMTP_URL not set)")
+        return Outcome("sent", await self.mailer.send(row.address, dict(row.payload)))
+
+    async def close(self) -> None:
+        """Each mail opens and closes its own SMTP connection."""
+
+
 class StaffTelegram:
-    """Staff alerts through the service's bot: one TelegramLink, initialised (getMe) once."""
+    """Staff alerts through the service's bot, at the same pace as the parents' messages."""
 
-    def __init__(self, settings: Settings) -> None:
+    channels = frozenset({"staff"})
 
-        self.link = TelegramLink(settings)
+    def __init__(self, link: TelegramLink | None, limits: TelegramLimits) -> None:
+        self.link, self.limits = link, limits
 
-    async def send(self, chat_id: str, payload: dict[str, Any]) -> str:
-        from telegram.error import BadRequest, Forbidden, InvalidToken
+    async def ready(self, now: datetime) -> bool:
+        return self.link is None or await self.link.ready()
 
-        if not await self.link.ready():
-            raise ConnectionError("Telegram is not reachable")  # tried again later
+    def hold(self, row: OutboxMessage, now: datetime) -> datetime | None:
+        return self.limits.hold(row.address.removeprefix(TELEGRAM_PREFIX), now)
+
+    async def send(self, row: OutboxMessage, now: datetime) -> Outcome:
+        if self.link is None:
+            raise Permanent("staff Telegram is off (TELEGRAM_BOT_TOKEN not set)")
+        chat = row.address.removeprefix(TELEGRAM_PREFIX)
         try:
-            sent = await self.link.bot.send_message(int(chat_id), str(payload["text"]))
+            sent = await self.link.bot.send_message(int(chat), str(row.payload["text"]))
+        except RetryAfter as exc:
+            raise Deferred(self.limits.pause(exc, now)) from None
         except (Forbidden, BadRequest, InvalidToken) as exc:
-            raise PermanentFailure(type(exc).__name__) from exc
-        return str(sent.message_id)
-
-    async def close(self) -> None:
-        await self.link.close()
-
-
-@dataclass
-class Senders:
-    """Built once per dispatcher lifetime (the scheduler keeps one) and closed when it stops."""
-
-    mailer: Mailer | None = None
-    telegram: StaffTelegram | None = None
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Senders:
-        return cls(
-            Mailer(settings) if settings.smtp_url else None,
-            StaffTelegram(settings) if settings.telegram_bot_token else None,
-        )
-
-    async def close(self) -> None:
-        if self.telegram is not None:
-            await self.telegram.close()
-
-
-async def _send(senders: Senders, channel: str, address: str, payload: dict[str, Any]) -> str:
-    if channel == "email":
-        if senders.mailer is None:
-            raise PermanentFailure("email is off (HELPLINE_SMTP_URL not set)")
-        return await senders.mailer.send(address, payload)
-    if senders.telegram is None:
-        raise PermanentFailure("staff Telegram is off (TELEGRAM_BOT_TOKEN not set)")
-    return await senders.telegram.send(address.removeprefix(TELEGRAM_PREFIX), payload)
-
-
-async def dispatch(services: Services, now: datetime, senders: Senders | None = None) -> int:
-    """Send every due staff row; "duty"/"managers" rows are first fanned out per person.
-
-    Without `senders` (a one-off run, e.g. `helpline digest`) they are built and closed here.
-    """
-    if senders is None:
-        own = Senders.from_settings(services.settings)
-        try:
-            return await dispatch(services, now, own)
+            raise Permanent(type(exc).__name__) from None
+        except NetworkError as exc:
+            raise Transient(type(exc).__name__) from None
         finally:
-            await own.close()
-    sent = 0
-    for _ in range(3):  # a fan-out makes rows that may be due at once: take them in this run
-        async with services.sessions.begin() as session:
-            claimed = await outbox.claim(session, now, CHANNELS)
-            work: list[tuple[int, str, str, dict[str, Any], int]] = []
-            for row in claimed:
-                if row.channel == "staff" and not row.address.startswith(TELEGRAM_PREFIX):
-                    await fan_out(session, services.settings, services.clock, row, now)
-                    row.status, row.sent_at = "expanded", now
-                else:
-                    work.append((row.id, row.channel, row.address, dict(row.payload), row.attempts))
-        if not claimed:
-            break
-        for row_id, channel, address, payload, attempts in work:
-            sent += await _deliver(
-                services, senders, now, row_id, channel, address, payload, attempts
-            )
-    return sent
+            self.limits.spent(chat, now)
+        return Outcome("sent", str(sent.message_id))
+
+    async def close(self) -> None:
+        """The link belongs to whoever made it."""
 
 
-async def _deliver(
-    services: Services,
-    senders: Senders,
-    now: datetime,
-    row_id: int,
-    channel: str,
-    address: str,
-    payload: dict[str, Any],
-    attempts: int,
-) -> int:
-    status, provider_id, error, retry_at = "sent", None, None, None
-    try:
-        provider_id = await _send(senders, channel, address, payload)
-    except PermanentFailure as exc:
-        status, error = "failed", str(exc)[:255]
-    except Exception as exc:  # network trouble: try again later, a few times
-        error = type(exc).__name__
-        if attempts < MAX_ATTEMPTS:
-            status, retry_at = "pending", now + timedelta(minutes=2**attempts)
-        else:
-            status = "failed"
-    metrics.sent(channel, status, error)
-    if status != "sent":
-        log.warning("staff %s row %d not sent: %s", channel, row_id, error)
-    async with services.sessions.begin() as session:
-        await outbox.mark(
-            session,
-            row_id,
-            status=status,
-            now=now,
-            provider_message_id=provider_id[:64] if provider_id else None,
-            error=error,
-            retry_at=retry_at,
-        )
-    return 1 if status == "sent" else 0
+class FanOut:
+    """The step before sending: "duty" and "managers" rows become one row per person."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def takes(self, row: OutboxMessage) -> bool:
+        return row.channel == "staff" and row.address in ROLES
+
+    async def expand(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None:
+        settings, clock = self.services.settings, self.services.clock
+        await fan_out(session, settings, clock, row, now)

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -25,7 +24,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from bot.conversation.helpline import Helpline
 from bot.conversation.idle import expire_idle
 from bot.conversation.nudge import start_nudges
-from bot.delivery.staff import Senders, dispatch
 from bot.domain.digest import send_digest, send_officer_queues
 from bot.domain.retention import apply_retention
 from bot.domain.sla import sweep
@@ -33,25 +31,18 @@ from bot.jobs.leadership import RETRY_SECONDS, Leadership, leadership_for
 from bot.jobs.providers import telegram_health_job
 from storage import jobruns
 
-if TYPE_CHECKING:
-    from bot.delivery.staff import Senders
-
 log = logging.getLogger(__name__)
 
 Job = Callable[[Helpline, datetime], Awaitable[Any]]
 
 
 # -- the jobs: plain functions of (services, now); the scheduler only calls them ------------
-# Sending is the staff-dispatch job's alone (every 15 s): the jobs below only queue rows.
+# The jobs only queue outbox rows: the outbox worker of every `helpline serve` sends them
+# (bot/delivery/, started by bot/web/messaging.py).
 async def minute_job(services: Helpline, now: datetime) -> None:
 
     await sweep(services, now)
     await start_nudges(services, now)
-
-
-async def dispatch_job(services: Helpline, now: datetime, senders: Senders | None = None) -> None:
-
-    await dispatch(services, now, senders)
 
 
 async def idle_job(services: Helpline, now: datetime) -> None:
@@ -75,13 +66,11 @@ async def retention_job(services: Helpline, now: datetime) -> None:
     await apply_retention(services, now)
 
 
-def schedule(services: Helpline, senders: Senders | None = None) -> list[tuple[str, Job, Any]]:
-    """The jobs; `senders` (kept by the runner) lets every staff dispatch reuse one connection."""
+def schedule(services: Helpline) -> list[tuple[str, Job, Any]]:
+    """The jobs, their names and when they fire."""
     zone = ZoneInfo(services.settings.timezone)
-    send = functools.partial(dispatch_job, senders=senders)
     return [
         ("sla-sweep", minute_job, IntervalTrigger(minutes=1, timezone=zone)),
-        ("staff-dispatch", send, IntervalTrigger(seconds=15, timezone=zone)),
         ("idle-conversations", idle_job, IntervalTrigger(minutes=10, timezone=zone)),
         (
             "officer-queues",
@@ -115,7 +104,6 @@ class SchedulerRunner:
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.became_leader = asyncio.Event()
-        self.senders: Senders | None = None
 
     @property
     def is_leader(self) -> bool:
@@ -124,8 +112,7 @@ class SchedulerRunner:
     def _start_jobs(self) -> None:
 
         scheduler = AsyncIOScheduler(timezone=ZoneInfo(self.services.settings.timezone))
-        self.senders = Senders.from_settings(self.services.settings)
-        for name, job, trigger in schedule(self.services, self.senders):
+        for name, job, trigger in schedule(self.services):
             scheduler.add_job(
                 self._call,
                 trigger,
@@ -150,9 +137,6 @@ class SchedulerRunner:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
             self.scheduler = None
-        if self.senders is not None:
-            senders, self.senders = self.senders, None
-            await senders.close()
 
     async def run(self) -> None:
         try:

@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from bot.core.services import Services
 from bot.core.settings import Settings, SettingsError
-from bot.delivery.staff import Senders, dispatch, parse_smtp_url
+from bot.delivery.build import build_worker
+from bot.delivery.staff import parse_smtp_url
+from bot.delivery.worker import OutboxWorker
 from bot.domain.digest import send_digest
 from storage.models import Callback, OutboxMessage, RotaOverride
 from tests.bot.queue_helpers import (
@@ -92,6 +94,14 @@ async def wired(
     await services.close()
 
 
+@pytest.fixture
+async def worker(wired: Services) -> AsyncIterator[OutboxWorker]:
+    """The one outbox worker, as `helpline serve` runs it, with these settings' senders."""
+    built = build_worker(wired)
+    yield built
+    await built.close()
+
+
 def test_smtp_urls_are_read_as_people_write_them() -> None:
     target = parse_smtp_url("smtps://alerts%40council.gov.uk:p%40ss@mail.council.gov.uk")
     assert (target.hostname, target.port, target.use_tls) == ("mail.council.gov.uk", 465, True)
@@ -118,14 +128,18 @@ async def test_a_server_without_starttls_gets_no_mail(
         await receive(services, london(2026, 11, 19, 10, 0), urgent=True)
         clock.set(london(2026, 11, 23, 8, 30))
         assert await send_digest(services, clock()) == 1  # the digest goes to managers
-        assert await dispatch(services, clock()) == 0  # refused: the server offers no STARTTLS
+        worker = build_worker(services)
+        try:  # refused: the server offers no STARTTLS
+            assert await worker.run_once(clock()) == 0
+        finally:
+            await worker.close()
     finally:
         await services.close()
     assert inbox.envelopes == []
 
 
 async def test_the_digest_arrives_by_mail_in_plain_text_and_html(
-    wired: Services, clock: FakeClock, smtp: tuple[Inbox, int]
+    wired: Services, worker: OutboxWorker, clock: FakeClock, smtp: tuple[Inbox, int]
 ) -> None:
     inbox, _ = smtp
     claire = await add_staff(wired, "claire@council.gov.uk", chat_id="1001")
@@ -136,7 +150,7 @@ async def test_the_digest_arrives_by_mail_in_plain_text_and_html(
     urgent = await receive(wired, london(2026, 11, 21, 11, 0), urgent=True)  # Sat: Mon 10:00
     clock.set(london(2026, 11, 23, 8, 30))
     assert await send_digest(wired, clock()) == 1  # by email only: Telegram is for alerts
-    assert await dispatch(wired, clock()) == 1
+    assert await worker.run_once(clock()) == 1
     assert await send_digest(wired, clock()) == 0  # once a working day
     [mail] = inbox.messages()
     assert inbox.envelopes[0].rcpt_tos == ["sue@council.gov.uk"]
@@ -157,6 +171,7 @@ async def test_the_digest_arrives_by_mail_in_plain_text_and_html(
 
 async def test_a_safeguarding_alert_reaches_the_duty_officer_and_managers_at_once(
     wired: Services,
+    worker: OutboxWorker,
     clock: FakeClock,
     smtp: tuple[Inbox, int],
     telegram_api: tuple[FakeTelegram, str],
@@ -170,8 +185,8 @@ async def test_a_safeguarding_alert_reaches_the_duty_officer_and_managers_at_onc
     await parent.say("hello")
     await parent.say("yes")
     await parent.say("my dad hits me and I want to kill myself")
-    assert await dispatch(wired, clock()) == 4  # two people, email and Telegram each
-    assert await dispatch(wired, clock()) == 0  # each row once
+    assert await worker.run_once(clock()) == 4  # two people, email and Telegram each
+    assert await worker.run_once(clock()) == 0  # each row once
     assert [m["chat"]["id"] for m in fake.sent_messages()] == [1001, 2002]
     text = fake.sent_messages()[0]["text"]
     assert text.startswith("URGENT safeguarding concern")
@@ -184,6 +199,7 @@ async def test_a_safeguarding_alert_reaches_the_duty_officer_and_managers_at_onc
 
 async def test_nobody_on_duty_tells_the_managers_when_the_office_next_opens(
     wired: Services,
+    worker: OutboxWorker,
     clock: FakeClock,
     smtp: tuple[Inbox, int],
     telegram_api: tuple[FakeTelegram, str],
@@ -202,43 +218,40 @@ async def test_nobody_on_duty_tells_the_managers_when_the_office_next_opens(
     assert callback.assigned_to is None and callback.status == "queued"
     [alert] = await outbox_rows(wired, kind="unassigned_alert")
     assert (alert.channel, alert.address) == ("staff", "managers")
-    assert await dispatch(wired, saturday) == 0
-    assert await dispatch(wired, london(2026, 11, 30, 8, 59)) == 0
-    assert await dispatch(wired, london(2026, 11, 30, 9, 0)) == 2
-    assert await dispatch(wired, london(2026, 11, 30, 9, 5)) == 0
+    assert await worker.run_once(saturday) == 0
+    assert await worker.run_once(london(2026, 11, 30, 8, 59)) == 0
+    assert await worker.run_once(london(2026, 11, 30, 9, 0)) == 2
+    assert await worker.run_once(london(2026, 11, 30, 9, 5)) == 0
     [message] = fake.sent_messages()
     assert message["chat"]["id"] == 2002 and reference in message["text"]
     assert [e.rcpt_tos for e in smtp[0].envelopes] == [["sue@council.gov.uk"]]
 
 
 async def test_a_blocked_staff_chat_fails_once_and_is_not_retried(
-    wired: Services, clock: FakeClock, telegram_api: tuple[FakeTelegram, str]
+    wired: Services, worker: OutboxWorker, clock: FakeClock, telegram_api: tuple[FakeTelegram, str]
 ) -> None:
     fake, _ = telegram_api
     fake.block(2002)
     await add_staff(wired, "sue@council.gov.uk", role="manager", chat_id="2002")
     await receive(wired, clock())  # nobody on duty: the managers are told
-    assert await dispatch(wired, clock()) == 1  # the email; Telegram refused
+    assert await worker.run_once(clock()) == 1  # the email; Telegram refused
     async with wired.sessions() as session:
         rows = list(
             await session.scalars(select(OutboxMessage).where(OutboxMessage.channel == "staff"))
         )
     assert sorted(r.status for r in rows) == ["expanded", "failed"]
-    assert await dispatch(wired, clock.advance(hours=1)) == 0
+    assert await worker.run_once(clock.advance(hours=1)) == 0
     assert len(fake.calls("sendMessage")) == 1
 
 
-async def test_one_telegram_connection_serves_every_dispatch(
-    wired: Services, clock: FakeClock, telegram_api: tuple[FakeTelegram, str]
+async def test_one_telegram_connection_serves_every_sweep(
+    wired: Services, worker: OutboxWorker, clock: FakeClock, telegram_api: tuple[FakeTelegram, str]
 ) -> None:
     fake, _ = telegram_api
     await add_staff(wired, "sue@council.gov.uk", role="manager", chat_id="2002")
-    senders = Senders.from_settings(wired.settings)
-    try:
-        for _ in range(2):
-            await receive(wired, clock())  # nobody on duty: the managers are told
-            assert await dispatch(wired, clock(), senders) == 2  # email and Telegram
-    finally:
-        await senders.close()
+    for _ in range(2):
+        await receive(wired, clock())  # nobody on duty: the managers are told
+        assert await worker.run_once(clock()) == 2  # email and Telegram
+        clock.advance(seconds=1)  # Telegram's one message a second to a chat
     assert len(fake.sent_messages()) == 2
     assert len(fake.calls("getMe")) == 1  # not once per message

@@ -25,6 +25,7 @@ from tests.parent import ANSWERS
 
 ROOT = Path(__file__).resolve().parents[2]
 RISKY = "he hits my son and I am scared he will kill him"
+START_TIMEOUT = 180.0  # seconds: a shared CI machine under load can take a minute to import
 
 
 def free_port() -> int:
@@ -36,25 +37,34 @@ def free_port() -> int:
 class HelplineProcess:
     """`helpline serve` (one uvicorn worker, no scheduler) on loopback, killable by SIGKILL."""
 
-    def __init__(self, database_url: str, workdir: Path) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        workdir: Path,
+        *,
+        env: dict[str, str] | None = None,
+        config: str = "",
+        name: str = "serve",
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = workdir / "helpline.toml"
+        toml = workdir / f"{name}.toml"
         # Ofcom's drama range: real-looking numbers, so `serve` starts (it refuses the examples).
-        config.write_text(
+        toml.write_text(
             'languages = ["en"]\n'
             'children_services_phone = "0161 496 0000"\n'
-            'out_of_hours_phone = "0161 496 0001"\n',
+            'out_of_hours_phone = "0161 496 0001"\n' + config,
             encoding="utf-8",
         )
         self.env = {
             **os.environ,
             "HELPLINE_DATABASE_URL": database_url,
-            "HELPLINE_CONFIG": str(config),
+            "HELPLINE_CONFIG": str(toml),
             "PTB_TIMEDELTA": "true",
             "HELPLINE_SECRET_KEY": "fault-tests-" + uuid.uuid4().hex,
+            **(env or {}),
         }
-        self.log = workdir / "serve.log"
+        self.log = workdir / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
 
@@ -71,7 +81,7 @@ class HelplineProcess:
                 stderr=subprocess.STDOUT,
             )
         self.starts += 1
-        deadline = asyncio.get_running_loop().time() + 60.0
+        deadline = asyncio.get_running_loop().time() + START_TIMEOUT
         async with httpx.AsyncClient(base_url=self.url, timeout=2.0) as http:
             while True:
                 if self.process.poll() is not None:

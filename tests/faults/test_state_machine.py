@@ -1,6 +1,7 @@
 """A Hypothesis state machine over the message path, checking DESIGN.md's invariants:
 nothing acknowledged lost, nothing done twice, every open enquiry with exactly one callback
-dated by the working-day clock (or the urgent rule), and every outbox row sent at most once.
+dated by the working-day clock (or the urgent rule), and every outbox row handed out again only
+when a crash stranded it (at least once, and twice only then).
 
 Rules: deliver, redeliver, concurrent duplicate, crash (recorded, never processed, then a
 fresh process recovers), advance the clock across weekends and bank holidays, sweep idle
@@ -30,6 +31,7 @@ from sqlalchemy import func, select, text
 from bot.conversation.idle import expire_idle
 from bot.conversation.router import Inbound
 from bot.core.services import Services
+from bot.delivery.worker import LEASE
 from bot.domain.callbacks import URGENT_DELTA
 from bot.wiring import build_services
 from storage import outbox
@@ -76,6 +78,8 @@ class MessagePath(RuleBasedStateMachine):
         self.acknowledged: dict[str, tuple[str, str]] = {}  # provider id -> (address, text)
         self.replies: dict[str, list[str]] = {}
         self.claimed: set[int] = set()
+        self.marked: set[int] = set()
+        self.stranded: dict[int, datetime] = {}  # claimed, never marked (the crash) -> when
 
     def run(self, coroutine: Any) -> Any:
         return self.runner.run(coroutine)
@@ -170,19 +174,38 @@ class MessagePath(RuleBasedStateMachine):
 
     @rule(crash_before_mark=st.booleans())
     def send(self, crash_before_mark: bool) -> None:
-        async def claim_and_mark() -> list[int]:
-            async with self.services.sessions.begin() as session:
-                rows = await outbox.claim(session, self.clock(), CHANNELS)
-                ids = [row.id for row in rows]
-            if not crash_before_mark:
-                async with self.services.sessions.begin() as session:
-                    for row_id in ids:
-                        await outbox.mark(session, row_id, status="sent", now=self.clock())
-            return ids
+        """Claim due rows one at a time as the worker does; a crash leaves the one in hand."""
 
-        ids = set(self.run(claim_and_mark()))
-        assert not ids & self.claimed, "an outbox row was handed out for sending twice"
-        self.claimed |= ids
+        async def claim_and_mark() -> list[int]:
+            now = self.clock()
+            async with self.services.sessions.begin() as session:
+                released = await outbox.release_stale(session, now, LEASE)
+            assert released == len(self.stranded_before(now)), "only dead claims are released"
+            self.stranded = {i: t for i, t in self.stranded.items() if t > now - LEASE}
+            async with self.services.sessions() as session:
+                due = [row.id for row in await outbox.due(session, now, CHANNELS)]
+            taken = []
+            for row_id in due:
+                async with self.services.sessions.begin() as session:
+                    if not await outbox.claim(session, row_id, now):
+                        continue
+                taken.append(row_id)
+                if crash_before_mark:
+                    self.stranded[row_id] = now
+                    break  # the process dies with this one row in hand
+                async with self.services.sessions.begin() as session:
+                    await outbox.mark(session, row_id, status="sent", now=now)
+            return taken
+
+        ids = self.run(claim_and_mark())
+        for row_id in ids:
+            assert row_id not in self.marked, "a row marked sent was handed out again"
+            if row_id not in self.stranded:
+                self.marked.add(row_id)
+        self.claimed |= set(ids)
+
+    def stranded_before(self, now: datetime) -> dict[int, datetime]:
+        return {i: t for i, t in self.stranded.items() if t <= now - LEASE}
 
     # -- invariants --------------------------------------------------------------
     @invariant()

@@ -11,6 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
 from bot.core.services import Services
+from bot.delivery.worker import LEASE
 from storage import inbox, outbox
 from storage.db import downgrade, make_engine, upgrade
 from storage.models import Contact, Enquiry, OutboxMessage
@@ -95,19 +96,27 @@ async def test_outbox_rows_are_claimed_once(services: Services) -> None:
             now=NOW,
             send_after=NOW + timedelta(hours=1),
         )
-    async with services.sessions.begin() as session:
-        first = await outbox.claim(session, NOW, {"sms"})
-    async with services.sessions.begin() as session:
-        second = await outbox.claim(session, NOW, {"sms"})
-    assert len(first) == 3 and second == []
+    async with services.sessions() as session:
+        first = await outbox.due(session, NOW, {"sms"})
+    assert len(first) == 3  # the later one is not due
+    for row in first:
+        async with services.sessions.begin() as session:
+            assert await outbox.claim(session, row.id, NOW)
+        async with services.sessions.begin() as session:
+            assert not await outbox.claim(session, row.id, NOW)  # once only
+    async with services.sessions() as session:
+        assert await outbox.due(session, NOW, {"sms"}) == []
     async with services.sessions.begin() as session:
         await outbox.mark(session, first[0].id, status="sent", now=NOW, provider_message_id="SMx")
         await outbox.mark(
             session, first[1].id, status="failed", now=NOW, retry_at=NOW + timedelta(minutes=1)
         )
-    async with services.sessions.begin() as session:
-        retried = await outbox.claim(session, NOW + timedelta(minutes=2), {"sms"})
+    async with services.sessions() as session:
+        retried = await outbox.due(session, NOW + timedelta(minutes=2), {"sms"})
     assert [row.id for row in retried] == [first[1].id]
+    async with services.sessions.begin() as session:  # the third was left `sending` by a crash
+        assert await outbox.release_stale(session, NOW + timedelta(minutes=2), LEASE) == 0
+        assert await outbox.release_stale(session, NOW + timedelta(minutes=3), LEASE) == 1
     async with services.sessions() as session:
         sent = await session.get(OutboxMessage, first[0].id)
     assert sent is not None and sent.sent_at == NOW and sent.provider_message_id == "SMx"

@@ -3,7 +3,7 @@
 Every request is checked against Twilio's signature for HELPLINE_PUBLIC_URL + path (the URL
 Twilio was given, whatever proxy sits in front), so forgeries get 403 before anything is written.
 Replies to an inbound message ride back in the same response, one <Message> per text, each within
-two SMS segments.
+two SMS segments; a repeated MessageSid gets the same replies again.
 """
 
 from __future__ import annotations
@@ -97,14 +97,15 @@ def routes(services: Helpline) -> list[Route]:
             received_at=services.now(),
             known_phone=known_phone(address),
         )
-        inbox_id = await router.record(message)
-        if inbox_id is None:
-            return twiml([])  # a redelivery: the first delivery answered
         try:
-            done = await router.process_message(inbox_id, key=(channel, address))
-        except Exception as exc:  # kept in the inbox; processed again at the next start
+            # Records the message first; a redelivery gets the replies the first delivery
+            # stored (its answer may never have reached Twilio), or is processed now.
+            done = await router.deliver_message(message)
+        except Exception as exc:  # no answer to give: Twilio (or its sender) tries again
             log.error("processing a %s message failed: %s", channel, type(exc).__name__)
-            return twiml([])
+            return Response(
+                "try again", status_code=503, headers={"Retry-After": "1"}, media_type="text/plain"
+            )
         gettext = services.catalogs.gettext(done.language)
         return twiml([t for reply in done.replies for t in render(reply, gettext, channel)])
 

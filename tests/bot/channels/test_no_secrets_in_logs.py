@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from bot.core import logs
 from bot.core.settings import Settings
-from bot.delivery.staff import dispatch
+from bot.delivery.build import send_due
 from bot.web.app import create_app
 from bot.wiring import build_services
 from storage.models import Staff
@@ -78,7 +78,7 @@ async def test_telegram_sms_staff_mail_and_dashboard_log_no_secret_and_nothing_p
             texter = Texter(client, tw)
             for body in SMS_ANSWERS:
                 await texter.send(body)
-            await dispatch(services, clock())
+            await send_due(services, clock())
         transport = httpx.ASGITransport(app=app)  # the public URL is https: so are its cookies
         async with httpx.AsyncClient(transport=transport, base_url="https://testserver") as web:
             await sign_in(web, "claire@council.gov.uk")

@@ -1,0 +1,207 @@
+"""The one outbox worker: claim a row, send it through its channel's sender, mark it.
+
+A row is claimed only at the moment it is sent, and marked as soon as the provider answers, so a
+crash leaves at most the row in hand `sending`; after its lease it is pending again and sent once
+more (at least once). Every sender fails the same three ways, and one policy retries them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core import metrics
+from bot.core.services import Services
+from storage import outbox
+from storage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+FIRST_RETRY = timedelta(seconds=30)  # then doubled each try: 30 s, 1, 2, 4 min, then failed
+LEASE = timedelta(minutes=2)  # longer than any send may take (SMTP gives up after 30 s)
+BATCH = 100  # rows looked at per sweep; each is claimed alone when its turn comes
+
+
+class Deferred(Exception):
+    """Not sent, and safe to try again at `when` (a rate limit): the try does not count."""
+
+    def __init__(self, when: datetime) -> None:
+        super().__init__(when.isoformat())
+        self.when = when
+
+
+class Transient(Exception):
+    """Not sent this time (network trouble, a busy provider): back off and try again."""
+
+
+class Permanent(Exception):
+    """The provider refused this message for good (bad address, blocked bot): do not retry."""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a send ended: "sent", "failed" or "suppressed" (opted out), the provider's id."""
+
+    status: str
+    provider_id: str | None = None
+    error: str | None = None
+
+
+class Sender(Protocol):
+    """One medium (Telegram, Twilio, SMTP) for the channels it names."""
+
+    channels: frozenset[str]
+
+    async def ready(self, now: datetime) -> bool:
+        """Whether to send on these channels in this sweep (connected, not paused)."""
+
+    def hold(self, row: OutboxMessage, now: datetime) -> datetime | None:
+        """None when the row may go now; otherwise the earliest time it may (a rate limit)."""
+
+    async def send(self, row: OutboxMessage, now: datetime) -> Outcome:
+        """Send, or raise Deferred, Transient or Permanent."""
+
+    async def close(self) -> None: ...
+
+
+class Expander(Protocol):
+    """The step before sending: a row addressed to a role ("duty", "managers") becomes rows per
+    person, in the transaction that claims it, so a crash fans it out wholly or not at all."""
+
+    def takes(self, row: OutboxMessage) -> bool: ...
+
+    async def expand(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None: ...
+
+
+def retry_at(attempts: int, now: datetime) -> datetime | None:
+    """When a transient failure is tried again, or None when it has had its tries."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return now + FIRST_RETRY * (1 << max(attempts - 1, 0))
+
+
+class OutboxWorker:
+    """Sends due outbox rows through the senders plugged in; `run_once` is one sweep."""
+
+    def __init__(
+        self,
+        services: Services,
+        senders: Mapping[str, Sender],
+        expanders: Mapping[str, Expander] | None = None,
+        *,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self.services = services
+        self.senders = dict(senders)
+        self.expanders = dict(expanders or {})
+        self.lease = lease
+        self.on_close: list[Callable[[], Awaitable[None]]] = []
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, interval: float = 1.0) -> None:
+        """Sweep every `interval` seconds (or at once when woken) until cancelled."""
+        while True:
+            try:
+                await self.run_once(self.services.now())
+            except Exception as exc:  # a bad minute must not stop the worker for good
+                log.error("outbox sweep failed: %s", type(exc).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), interval)
+            self._wake.clear()
+
+    async def close(self) -> None:
+        for sender in {id(s): s for s in self.senders.values()}.values():
+            await sender.close()
+        for close in self.on_close:
+            await close()
+
+    async def run_once(self, now: datetime) -> int:
+        """Send what is due now; returns how many rows were sent."""
+        sessions = self.services.sessions
+        async with sessions.begin() as session:
+            stale = await outbox.release_stale(session, now, self.lease)
+        if stale:
+            log.warning("%d outbox rows left sending by a dead process: sending again", stale)
+        await self._expand(now)
+        channels: set[str] = set()
+        for channel, sender in self.senders.items():
+            if await sender.ready(now):
+                channels.add(channel)
+        if not channels:
+            return 0
+        async with sessions() as session:
+            rows = await outbox.due(session, now, channels, limit=BATCH)
+        sent = 0
+        waiting: set[tuple[str, str]] = set()  # a conversation's later rows keep their order
+        for row in rows:
+            key = (row.channel, row.address)
+            if key in waiting:
+                continue
+            expander = self.expanders.get(row.channel)
+            if expander is not None and expander.takes(row):
+                continue  # fanned out by another worker meanwhile, or about to be
+            sender = self.senders[row.channel]
+            if sender.hold(row, now) is not None:
+                waiting.add(key)
+                continue
+            async with sessions.begin() as session:
+                if not await outbox.claim(session, row.id, now):
+                    continue  # another worker has it
+            row.attempts += 1
+            outcome = await self._send(sender, row, now)
+            if outcome is None or outcome.status != "sent":
+                waiting.add(key)
+            sent += outcome is not None and outcome.status == "sent"
+        return sent
+
+    async def _expand(self, now: datetime) -> None:
+        if not self.expanders:
+            return
+        async with self.services.sessions.begin() as session:
+            for row in await outbox.due(session, now, set(self.expanders)):
+                expander = self.expanders[row.channel]
+                if expander.takes(row) and await outbox.claim(session, row.id, now):
+                    await expander.expand(session, row, now)
+                    await outbox.mark(session, row.id, status="expanded", now=now)
+
+    async def _send(self, sender: Sender, row: OutboxMessage, now: datetime) -> Outcome | None:
+        """Send one claimed row and mark it at once; None when it was put back for later."""
+        retry: datetime | None = None
+        try:
+            outcome = await sender.send(row, now)
+        except Deferred as later:
+            async with self.services.sessions.begin() as session:
+                await outbox.put_back(session, row.id, later.when)
+            return None
+        except Permanent as exc:
+            outcome = Outcome("failed", None, str(exc)[:255])
+        except Exception as exc:  # Transient, or trouble we did not foresee: back off
+            error = str(exc)[:255] if isinstance(exc, Transient) else type(exc).__name__
+            retry = retry_at(row.attempts, now)
+            outcome = Outcome("pending" if retry else "failed", None, error)
+        # The window that can send a row twice is from here to the commit below: keep it bare.
+        async with self.services.sessions.begin() as session:
+            await outbox.mark(
+                session,
+                row.id,
+                status=outcome.status,
+                now=now,
+                provider_message_id=outcome.provider_id[:64] if outcome.provider_id else None,
+                error=outcome.error,
+                retry_at=retry,
+            )
+        metrics.sent(row.channel, "pending" if retry else outcome.status, outcome.error)
+        if outcome.status != "sent":
+            log.warning("%s row %d not sent: %s", row.channel, row.id, outcome.error)
+        return outcome
