@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import ColumnElement, delete, false, inspect, or_, select, update
@@ -39,9 +39,6 @@ from storage.models import (
     TranscriptLine,
     VoiceCall,
 )
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass
