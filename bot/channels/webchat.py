@@ -20,7 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from bot.conversation.helpline import Helpline
 from bot.conversation.router import Inbound
-from bot.core.i18n import text_direction
+from bot.core.i18n import office_hours, text_direction
 from flows.engine import N_, Reply
 from storage.crypto import lookup_hash
 from storage.models import Contact, Conversation, TranscriptLine
@@ -80,12 +80,16 @@ PAGE_WORDS = {
     "message": N_("Your message"),
     "send": N_("Send"),
     "danger": N_("If a child is in danger now, call 999."),
+    "title": N_("Chat with {service}"),
+    "noscript": N_("This chat needs JavaScript. You can also ring us on {phone}, {hours}."),
 }
 
 
 def page_words(services: Helpline, language: str) -> dict[str, str]:
-    translate = services.catalogs.gettext(language)
-    return {key: translate(msgid) for key, msgid in PAGE_WORDS.items()}
+    translate, settings = services.catalogs.gettext(language), services.settings
+    hours = office_hours(language, settings.opens, settings.closes, services.clock.weekdays)
+    params = {"service": settings.service_name, "phone": settings.service_phone, "hours": hours}
+    return {key: translate(msgid).format(**params) for key, msgid in PAGE_WORDS.items()}
 
 
 def _render(reply: Reply, language: str) -> dict[str, Any]:
@@ -96,10 +100,17 @@ def routes(services: Helpline) -> list[Route | Mount]:
     secure = services.settings.public_url.startswith("https://")
 
     async def page(request: Request) -> Response:
-        token = _token(request) or secrets.token_urlsafe(24)
-        response = templates.TemplateResponse(
-            request, "chat.html", {"service": services.settings.service_name}
-        )
+        known = _token(request)
+        token = known or secrets.token_urlsafe(24)
+        language = await _language(services, known) if known else "en"
+        context = {
+            "service": services.settings.service_name,
+            "phone": services.settings.service_phone,
+            "page": page_words(services, language),
+            "lang": language,
+            "dir": text_direction(language),
+        }
+        response = templates.TemplateResponse(request, "chat.html", context)
         response.headers["Cache-Control"] = "no-store"
         return _with_cookie(response, token, secure)
 

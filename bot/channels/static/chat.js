@@ -19,7 +19,14 @@
     item.textContent = text;
     item.setAttribute("dir", direction === "in" ? "auto" : dir || "auto");
     list.appendChild(item);
-    item.scrollIntoView({ block: "end" });
+  }
+
+  // After each reply the answer buttons and the text box stay in view, and the next input
+  // (the first answer button, or the text box when the question wants words) has the focus.
+  function ready() {
+    const next = choices.querySelector("button") || input;
+    next.focus({ preventScroll: true });
+    form.scrollIntoView({ block: "end" });
   }
 
   function offer(options, dir) {
@@ -40,6 +47,7 @@
       document.getElementById("text-label").textContent = page.message;
       document.getElementById("send").textContent = page.send;
       document.getElementById("danger").textContent = page.danger;
+      if (page.title) { document.title = page.title; }
     }
     if (dir) { document.documentElement.setAttribute("dir", dir); }
     if (lang) { document.documentElement.setAttribute("lang", lang); }
@@ -68,6 +76,7 @@
         if (!response.ok) { status.textContent = data.error || "Sorry, something went wrong."; return; }
         data.replies.forEach(render);
         dress(data.page, data.dir, data.replies.length ? data.replies[0].lang : null);
+        ready();
         return;
       } catch (error) {
         status.textContent = "Connection lost, trying again…";
@@ -82,7 +91,7 @@
     dress(data.page, data.dir, data.lang);
     data.lines.forEach(function (line) { show(line.direction, line.text, data.dir); });
     if (data.choices) { offer(data.choices, data.dir); }
-    if (data.lines.length === 0) { await send(""); }
+    if (data.lines.length === 0) { await send(""); } else { ready(); }
   }
 
   form.addEventListener("submit", function (event) {
