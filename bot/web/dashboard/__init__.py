@@ -7,7 +7,16 @@ from starlette.routing import BaseRoute, Mount
 from starlette.staticfiles import StaticFiles
 
 from bot.conversation.helpline import Helpline
-from bot.web.dashboard import admin, queue, recordings, reports, safeguarding, views
+from bot.web.dashboard import (
+    actions,
+    admin,
+    queue,
+    recordings,
+    reports,
+    safeguarding,
+    today,
+    views,
+)
 from bot.web.dashboard.base import HERE, Dashboard
 from bot.web.dashboard.security import StaffGuard
 
@@ -18,7 +27,9 @@ def install(services: Helpline) -> tuple[list[BaseRoute], list[Middleware]]:
     routes: list[BaseRoute] = [
         Mount("/staff/static", StaticFiles(directory=HERE / "static"), name="staff_static"),
         *views.routes(board),
+        *actions.routes(board),
         *queue.routes(board),
+        *today.routes(board),
         *admin.routes(board),
         *recordings.routes(board),
         *reports.routes(board),

@@ -5,9 +5,7 @@ Nothing changes on GET. Every view of an enquiry, every search and every change 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from sqlalchemy import or_, select
@@ -17,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.domain import audit, casework
+from bot.domain import audit
 from bot.domain.passwords import hash_password, needs_rehash, verify_password
+from bot.web.dashboard.actions import DONE, FORM_OF, find_enquiry
 from bot.web.dashboard.auth import Keys, remember, throttled
 from bot.web.dashboard.base import Dashboard
 from bot.web.dashboard.casefile import case_file
@@ -32,10 +31,6 @@ SEARCH_LIMIT = 50  # the newest matches; a phone number rarely has more
 def _field(form: Any, name: str) -> str:
     value = form.get(name, "")
     return value[:MAX_FIELD] if isinstance(value, str) else ""
-
-
-async def find_enquiry(session: AsyncSession, reference: str) -> Enquiry | None:
-    return await session.scalar(select(Enquiry).where(Enquiry.reference == reference.upper()))
 
 
 def routes(board: Dashboard) -> list[Route]:
@@ -69,7 +64,7 @@ def routes(board: Dashboard) -> list[Route]:
             if needs_rehash(staff.password_hash or ""):  # stronger parameters since it was set
                 staff.password_hash = hash_password(password)
             audit.record(session, staff, "sign in", now)
-        response = board.go(request, "/staff/queue")
+        response = board.go(request, "/staff/today")
         board.sessions.issue(response, staff, now, now)  # a new cookie at every sign-in
         return response
 
@@ -80,7 +75,7 @@ def routes(board: Dashboard) -> list[Route]:
         return board.go(request, "/staff/login")
 
     async def home(request: Request) -> Response:
-        return RedirectResponse("/staff/queue", status_code=303)
+        return RedirectResponse("/staff/today", status_code=303)
 
     @board.guarded()
     async def enquiry_page(request: Request, staff: Staff, session: AsyncSession) -> Response:
@@ -90,52 +85,10 @@ def routes(board: Dashboard) -> list[Route]:
             return board.render(request, "not_found.html", {}, staff, status=404)
         audit.record(session, staff, audit.VIEW, board.now(), enquiry_id=enquiry.id)
         context = await case_file(session, board, enquiry)
+        done = request.query_params.get("done", "")
+        if done in DONE:  # a change just made: confirmed beside its form
+            context["done"] = (FORM_OF[done], DONE[done])
         return board.render(request, "enquiry.html", context, staff)
-
-    @board.guarded()
-    async def act(request: Request, staff: Staff, session: AsyncSession) -> Response:
-        enquiry = await find_enquiry(session, request.path_params["reference"])
-        if enquiry is None:
-            return board.message(request, "No such enquiry.", 404)
-        await session.refresh(enquiry, ["callback"])
-        form = await request.form()
-        action, now, settings = request.path_params["action"], board.now(), board.settings
-        note = _field(form, "note")
-        try:
-            if action == "attempt":
-                outcome = _field(form, "outcome")
-                await casework.log_attempt(
-                    session, services.clock, enquiry, staff, outcome, now, note
-                )
-            elif action == "action":
-                category = _field(form, "category")
-                casework.add_action(
-                    session, settings.action_categories, enquiry, staff, category, now, note
-                )
-            elif action == "note":
-                casework.add_note(session, enquiry, staff, note, now)
-            elif action == "reassign":
-                officer = _field(form, "officer")
-                officer_id = int(officer) if officer.isdigit() else None
-                await casework.reassign(session, enquiry, staff, officer_id, now)
-            elif action == "reschedule":
-                when = _when(_field(form, "when"), settings.timezone)
-                casework.reschedule(session, enquiry, staff, when, now)
-            elif action == "recategorise":
-                category = _field(form, "category")
-                casework.recategorise(
-                    session, settings.case_categories, enquiry, staff, category, now
-                )
-            elif action == "close":
-                outcome = _field(form, "outcome")
-                await casework.close_case(
-                    session, services.router, settings.close_outcomes, enquiry, staff, outcome, now
-                )
-            else:
-                return board.message(request, "Unknown action.", 404)
-        except casework.CaseworkError as exc:  # raised before anything is changed
-            return board.message(request, str(exc))
-        return board.go(request, f"/staff/enquiries/{enquiry.reference}")
 
     @board.guarded()
     async def search_page(request: Request, staff: Staff, session: AsyncSession) -> Response:
@@ -157,20 +110,9 @@ def routes(board: Dashboard) -> list[Route]:
         Route("/staff/login", login, methods=["POST"]),
         Route("/staff/logout", logout, methods=["POST"]),
         Route("/staff/enquiries/{reference}", enquiry_page, methods=["GET"]),
-        Route("/staff/enquiries/{reference}/{action}", act, methods=["POST"]),
         Route("/staff/search", search_page, methods=["GET"]),
         Route("/staff/search", search, methods=["POST"]),
     ]
-
-
-def _when(text: str, timezone: str) -> datetime:
-    try:
-        local = datetime.fromisoformat(text)
-    except ValueError:
-        raise casework.CaseworkError("Give a date and time, such as 2026-11-24 14:30.") from None
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=ZoneInfo(timezone))
-    return local
 
 
 async def _search(
