@@ -26,7 +26,7 @@
   function ready() {
     const next = choices.querySelector("button") || input;
     next.focus({ preventScroll: true });
-    form.scrollIntoView({ block: "end" });
+    status.scrollIntoView({ block: "end" });
   }
 
   function offer(options, dir) {
