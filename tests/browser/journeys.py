@@ -17,11 +17,13 @@ from typing import Any
 
 from axe_playwright_python.async_playwright import Axe
 from playwright.async_api import Browser, Page
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.services import Services
 from bot.core.settings import Settings
 from bot.web.app import create_app
 from bot.wiring import build_services
+from storage.db import make_engine, make_sessionmaker
 from tests.conftest import FakeClock
 from tests.fakes.server import LiveServer
 
@@ -39,15 +41,20 @@ class Served:
     services: Services
     url: str
     settings: Settings
+    store: async_sessionmaker[AsyncSession]  # the test's own connections, on the test's loop
 
 
 @asynccontextmanager
 async def served(settings: Settings, clock: FakeClock) -> AsyncIterator[Served]:
+    """The helpline on a live server; its connections belong to the server's event loop."""
     services = build_services(settings, now=clock)
     app = create_app(settings, services=services, migrate=False)
-    async with LiveServer(app) as server:
-        yield Served(services, server.url, settings)
-    await services.close()
+    engine = make_engine(settings.database_url)
+    try:
+        async with LiveServer(app) as server:
+            yield Served(services, server.url, settings, make_sessionmaker(engine))
+    finally:
+        await engine.dispose()
 
 
 def helpline(settings: Settings, *args: str, stdin: str = "") -> str:

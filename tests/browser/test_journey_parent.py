@@ -114,7 +114,7 @@ async def test_a_parent_completes_an_intake_on_a_phone(
         await page.locator("#messages li.out").last.wait_for()
         assert await page.title() == translate("Chat with {service}").format(service=service)
         await page.context.close()
-        async with helpline.services.sessions() as session:
+        async with helpline.store() as session:
             enquiry = (await session.scalars(select(Enquiry))).one()
             callback = (await session.scalars(select(Callback))).one()
     assert enquiry.language == language and enquiry.channel == "webchat"
