@@ -24,6 +24,7 @@ from tests.browser.journeys import (
     served,
     sign_in,
 )
+from tests.browser.test_journey_parent import answer
 from tests.conftest import FakeClock, test_settings
 
 pytestmark = pytest.mark.browser
@@ -39,15 +40,10 @@ async def parent_asks(page: Page, url: str) -> str:
     await page.goto(f"{url}/chat")
     steps = [1, 1, 2, 2, "Year 4", 2, "The school will not assess him.", "07700 900123"]
     steps += [1, 1, 2, 1, 5, 1]
+    await page.locator("#choices button").first.wait_for()
     for step in steps:
-        before = await page.locator("#messages li.out").count()
-        if isinstance(step, int):
-            await page.locator(f"#choices button:nth-child({step})").click()
-        else:
-            await page.locator("#text").fill(step)
-            await page.locator("#send").click()
-        await page.locator("#messages li.out").nth(before).wait_for()
-    text = await page.locator("#messages li.out").last.inner_text()
+        await answer(page, "button" if isinstance(step, int) else "text", step)
+    text = await page.locator("#messages li.out", has_text="PP-").inner_text()
     return "PP-" + text.split("PP-")[1][:6]
 
 
