@@ -15,10 +15,10 @@ from bot.conversation.router import Inbound
 from bot.core.i18n import Catalogs, babel_locale, due_parts
 from bot.core.services import Services
 from bot.core.settings import DEFAULT_LANGUAGES, Settings
+from bot.domain.enquiries import CONFIRMATION_IN_WINDOW
 from bot.web.app import create_app
 from flows.answer_words import NO_WORDS, YES_WORDS
 from flows.engine import Engine
-from bot.domain.enquiries import CONFIRMATION_IN_WINDOW
 from flows.intake import CONFIRMATION, INTAKE
 from storage.models import Enquiry
 from tests.conftest import test_settings

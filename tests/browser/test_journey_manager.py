@@ -75,9 +75,11 @@ async def test_a_manager_reads_reports_after_attempts_and_history(
         add_staff(settings, "max@example.org", "Max Manager", "manager")
         page, errors = await new_page(browser, LAPTOP)
         await sign_in(page, url, "max@example.org")
-        await page.locator(f'tr[data-reference="{first}"]').get_by_role(
-            "button", name="Take it"
-        ).click()
+        await (
+            page.locator(f'tr[data-reference="{first}"]')
+            .get_by_role("button", name="Take it")
+            .click()
+        )
         await page.wait_for_url(f"{url}/staff/enquiries/{first}?done=take")
         await page.get_by_label("Spoke to the parent").check()
         await page.get_by_role("button", name="Log attempt").click()

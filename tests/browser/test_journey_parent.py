@@ -28,7 +28,7 @@ from tests.conftest import FakeClock, london, test_settings
 pytestmark = pytest.mark.browser
 LANGUAGES = ("en", "ur", "pl")
 # (how the step is answered, the answer): a number is a button, words are typed.
-STEPS = [
+STEPS: list[tuple[str, int | str]] = [
     ("button", 1),  # consent: yes
     ("button", 1),  # parent or carer
     ("button", 2),  # EHC needs assessment or plan
@@ -62,9 +62,7 @@ async def answer(page: Page, how: str, value: int | str) -> None:
     else:
         await page.locator("#text").fill(str(value))
         await page.locator("#send").click()
-    await page.wait_for_function(
-        f"document.querySelectorAll('#messages li.out').length > {before}"
-    )
+    await page.wait_for_function(f"document.querySelectorAll('#messages li.out').length > {before}")
 
 
 async def controls_in_view(page: Page) -> None:
@@ -81,7 +79,7 @@ async def controls_in_view(page: Page) -> None:
     for name in ("first", "text", "send"):
         rect = view[name]
         if rect is not None:
-            assert 0 <= rect["top"] and rect["bottom"] <= view["height"] + 1, (name, view)
+            assert rect["top"] >= 0 and rect["bottom"] <= view["height"] + 1, (name, view)
     assert view["focused"], view
 
 

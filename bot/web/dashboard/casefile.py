@@ -54,9 +54,7 @@ def answers(enquiry: Enquiry) -> list[tuple[str, str, bool]]:
 def in_words(enquiry: Enquiry) -> dict[str, str]:
     """Each answer by its step key, for the who / what / when at the top of the page."""
     given = enquiry.answers or {}
-    return {
-        step.key: _display(step, given[step.key]) for step in INTAKE.steps if step.key in given
-    }
+    return {step.key: _display(step, given[step.key]) for step in INTAKE.steps if step.key in given}
 
 
 async def case_file(session: AsyncSession, board: Dashboard, enquiry: Enquiry) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Today, taking a callback, and the enquiry page's answers beside each form (SQLite, PostgreSQL)."""
+"""Today, taking a callback, and answers beside each form on the enquiry page (both stores)."""
 
 from __future__ import annotations
 
