@@ -196,6 +196,7 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     telegram_chat_id: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))  # E.164; rung first for click-to-call
     languages: Mapped[str] = mapped_column(String(128), default="en")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     session_version: Mapped[int] = mapped_column(Integer, default=1)
@@ -261,6 +262,28 @@ class CallAttempt(Base):
     outcome: Mapped[str] = mapped_column(String(32))
     note: Mapped[str | None] = mapped_column(EncryptedText())
     at: Mapped[datetime]
+
+
+class OfficerCall(Base):
+    """A call an officer makes through the helpline's number: Twilio rings the officer, then the
+    parent, who sees the service's number; the parent leg's outcome logs the attempt itself."""
+
+    __tablename__ = "officer_call"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enquiry_id: Mapped[int] = mapped_column(
+        ForeignKey("enquiry.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    call_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # the officer's leg: queued ... completed
+    parent_status: Mapped[str | None] = mapped_column(String(16))  # DialCallStatus
+    parent_seconds: Mapped[int | None]
+    attempt_id: Mapped[int | None] = mapped_column(
+        ForeignKey("call_attempt.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
 
 
 class RotaDay(Base):

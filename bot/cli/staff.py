@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from bot.conversation.helpline import Helpline
 from bot.core.errors import HelplineError
 from bot.domain.passwords import WeakPassword, check_strength, hash_password
+from bot.domain.reach import check_staff_phone
 from bot.domain.staff import ROLES, find_staff, normalise_email, parse_chat_id, parse_languages
 from storage.models import Staff
 
@@ -41,6 +42,7 @@ async def add(services: Helpline, args: argparse.Namespace) -> int:
         raise HelplineError("--name must not be empty")
     languages = parse_languages(args.languages)
     chat_id = parse_chat_id(args.telegram_chat_id)
+    phone = check_staff_phone(args.phone or "")
     await services.migrate()
     async with services.sessions() as session:
         taken = await session.scalar(select(Staff.id).where(func.lower(Staff.email) == email))
@@ -55,6 +57,7 @@ async def add(services: Helpline, args: argparse.Namespace) -> int:
                 role=args.role,
                 password_hash=password_hash,
                 telegram_chat_id=chat_id,
+                phone=phone,
                 languages=languages,
                 active=True,
                 session_version=1,
@@ -102,6 +105,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     a.add_argument("--name", required=True)
     a.add_argument("--role", required=True, choices=ROLES)
     a.add_argument("--telegram-chat-id", default=None)
+    a.add_argument("--phone", default=None, help="rung first for calls through the helpline")
     a.add_argument("--languages", default="en", help="codes they speak, e.g. en,pl")
     a.set_defaults(run=add)
     sub.add_parser("list", help="everyone, with role and state").set_defaults(run=list_staff)

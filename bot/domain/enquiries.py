@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import WorkingClock
@@ -95,6 +95,14 @@ async def create_enquiry(
         .values(enquiry_id=enquiry.id)
     )
     return enquiry
+
+
+async def find_enquiry(session: AsyncSession, reference: str) -> Enquiry | None:
+    """The enquiry with this reference, as an officer types it (any case)."""
+    found: Enquiry | None = await session.scalar(
+        select(Enquiry).where(Enquiry.reference == reference.strip().upper())
+    )
+    return found
 
 
 def confirmation_text(

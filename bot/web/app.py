@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels import webchat
-from bot.channels.twilio import voice
+from bot.channels.twilio import calls, voice
 from bot.conversation.helpline import Helpline
 from bot.core.services import utcnow
 from bot.core.settings import Settings, load_settings
@@ -85,6 +85,7 @@ def create_app(
         *webchat.routes(services),
         *messaging.routes(),
         *voice.routes(services),
+        *calls.routes(services),
         *staff_routes,
     ]
     app = Starlette(

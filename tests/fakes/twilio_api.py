@@ -86,12 +86,14 @@ class FakeTwilio:
         self._messages: dict[str, dict[str, Any]] = {}
         self._message_params: dict[str, dict[str, Any]] = {}
         self._recordings: dict[str, tuple[dict[str, Any], bytes]] = {}
+        self._calls: dict[str, dict[str, Any]] = {}
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
         base = "/2010-04-01/Accounts/{account_sid}"
         self.app = Starlette(
             routes=[
                 Route(f"{base}/Messages.json", self._create_message, methods=["POST"]),
+                Route(f"{base}/Calls.json", self._create_call, methods=["POST"]),
                 Route(f"{base}/Messages/{{sid}}.json", self._fetch_message, methods=["GET"]),
                 Route(f"{base}/Recordings/{{sid}}.json", self._fetch_recording, methods=["GET"]),
                 Route(f"{base}/Recordings/{{sid}}.mp3", self._recording_media, methods=["GET"]),
@@ -249,6 +251,50 @@ class FakeTwilio:
             self._messages[sid] = resource
             self._message_params[sid] = params
         return JSONResponse(resource, status_code=201)
+
+    def calls_made(self) -> list[dict[str, Any]]:
+        """Every call placed: the resource JSON plus ``params`` (the raw form posted)."""
+        with self._lock:
+            return [dict(call) for call in self._calls.values()]
+
+    async def _create_call(self, request: Request) -> Response:
+        """Calls.create as Twilio answers it: queued, with the URL Twilio will fetch on answer.
+        Tests then play the call by posting signed webhooks to that URL and its <Dial> action."""
+        async with request.form() as form:
+            params: dict[str, Any] = {}
+            for key in form:
+                values = [v for v in form.getlist(key) if isinstance(v, str)]
+                params[key] = values if key == "StatusCallbackEvent" else values[-1]
+        self._record(request, params)
+        if not self._authorized(request):
+            return _error(401, 20003, "Authenticate")
+        if (failure := self._pop_failure("Calls")) is not None:
+            return failure
+        if not params.get("To"):
+            return _error(400, 21201, "No 'To' number is specified")
+        if not params.get("From"):
+            return _error(400, 21213, "No 'From' number is specified")
+        if not (params.get("Url") or params.get("Twiml") or params.get("ApplicationSid")):
+            return _error(400, 21205, "Url parameter is required.")
+        sid = new_sid("CA")
+        now = _rfc2822()
+        resource = {
+            "account_sid": self.account_sid,
+            "api_version": API_VERSION,
+            "date_created": now,
+            "date_updated": now,
+            "direction": "outbound-api",
+            "duration": None,
+            "from": params["From"],
+            "sid": sid,
+            "status": "queued",
+            "to": params["To"],
+            "uri": f"/{API_VERSION}/Accounts/{self.account_sid}/Calls/{sid}.json",
+            "params": params,
+        }
+        with self._lock:
+            self._calls[sid] = resource
+        return JSONResponse({k: v for k, v in resource.items() if k != "params"}, status_code=201)
 
     async def _fetch_message(self, request: Request) -> Response:
         self._record(request, dict(request.query_params))

@@ -18,8 +18,9 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from bot.channels.twilio.call_base import caller_number
 from bot.channels.twilio.client import is_twilio_url, rebase_twilio_url, signed_by_twilio
-from bot.channels.twilio.voice_script import STEPS, CallScript, caller_number
+from bot.channels.twilio.voice_script import STEPS, CallScript
 from bot.channels.twilio.voices import AUDIO
 from bot.conversation.helpline import Helpline
 from storage import inbox

@@ -11,6 +11,7 @@ from bot.web.dashboard import (
     actions,
     admin,
     queue,
+    reach,
     recordings,
     reports,
     safeguarding,
@@ -26,6 +27,8 @@ def install(services: Helpline) -> tuple[list[BaseRoute], list[Middleware]]:
     board = Dashboard(services)
     routes: list[BaseRoute] = [
         Mount("/staff/static", StaticFiles(directory=HERE / "static"), name="staff_static"),
+        # reach before actions: /staff/enquiries/{reference}/{action} answers every other action
+        *reach.routes(board),
         *views.routes(board),
         *actions.routes(board),
         *queue.routes(board),

@@ -10,13 +10,13 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.domain import casework
+from bot.domain.enquiries import find_enquiry
 from bot.web.dashboard.base import Dashboard
 from storage.models import Enquiry, Staff
 
@@ -39,10 +39,6 @@ FORM_OF = {**{name: name for name in DONE}, "take": "reassign"}
 def field(form: Any, name: str) -> str:
     value = form.get(name, "")
     return value[:MAX_FIELD] if isinstance(value, str) else ""
-
-
-async def find_enquiry(session: AsyncSession, reference: str) -> Enquiry | None:
-    return await session.scalar(select(Enquiry).where(Enquiry.reference == reference.upper()))
 
 
 def when(text: str, timezone: str) -> datetime:

@@ -16,11 +16,13 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from bot.domain import audit
+from bot.domain.enquiries import find_enquiry
 from bot.domain.passwords import hash_password, needs_rehash, verify_password
-from bot.web.dashboard.actions import DONE, FORM_OF, find_enquiry
+from bot.web.dashboard.actions import DONE, FORM_OF
 from bot.web.dashboard.auth import Keys, remember, throttled
 from bot.web.dashboard.base import Dashboard
 from bot.web.dashboard.casefile import case_file
+from bot.web.dashboard.reach import reach_context
 from storage.crypto import lookup_hash
 from storage.models import Callback, Contact, Enquiry, Staff
 
@@ -85,6 +87,7 @@ def routes(board: Dashboard) -> list[Route]:
             return board.render(request, "not_found.html", {}, staff, status=404)
         audit.record(session, staff, audit.VIEW, board.now(), enquiry_id=enquiry.id)
         context = await case_file(session, board, enquiry)
+        context |= await reach_context(session, board, enquiry, staff)
         done = request.query_params.get("done", "")
         if done in DONE:  # a change just made: confirmed beside its form
             context["done"] = (FORM_OF[done], DONE[done])
