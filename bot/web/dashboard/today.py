@@ -7,7 +7,7 @@ With no duty rota nothing is ever assigned, so the page says so and links to the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,7 +21,7 @@ from bot.web.dashboard.base import Dashboard
 from bot.web.dashboard.queue import TOPIC_LABELS, mark
 from storage.models import Callback, Enquiry, RotaDay, RotaOverride, Staff
 
-LIMIT = 50  # per section: the rest is one click away in All callbacks
+LIMIT = 250  # open callbacks in due order, urgent first; the rest are in All callbacks
 Row = tuple[Callback, Enquiry, Staff | None, str]
 
 
@@ -56,14 +56,14 @@ def open_callbacks(staff: Staff, everyone: bool) -> Select[Callback, Enquiry, St
         .outerjoin(Staff, Callback.assigned_to == Staff.id)
         .where(Callback.status.in_(OPEN_STATUSES))
         .order_by(Callback.urgent.desc(), Callback.due_at, Callback.id)
-        .limit(LIMIT * 5)
+        .limit(LIMIT)
     )
     if not everyone:
         query = query.where(or_(Callback.assigned_to == staff.id, Callback.assigned_to.is_(None)))
     return query
 
 
-async def rota_is_set(session: AsyncSession, today: object) -> bool:
+async def rota_is_set(session: AsyncSession, today: date) -> bool:
     """Anyone on the weekly pattern, or on a dated change from today on."""
     pattern = await session.scalar(select(RotaDay.weekday).where(RotaDay.staff_id.is_not(None)))
     if pattern is not None:
