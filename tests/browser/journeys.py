@@ -107,7 +107,8 @@ def assert_accessible(audited: dict[str, list[str]]) -> None:
 
 async def no_sideways_scroll(page: Page) -> None:
     width = await page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"] if page.viewport_size else True, width
+    viewport = page.viewport_size
+    assert viewport is not None and width <= viewport["width"], (page.url, width)
 
 
 async def sign_in(page: Page, url: str, email: str) -> None:

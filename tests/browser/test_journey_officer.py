@@ -88,6 +88,10 @@ async def test_a_new_admin_works_a_callback_from_today_to_closed(
         await page.locator("#m-pattern", has_text="Weekly pattern saved").wait_for()
         assert await focused(page) == "m-pattern"
 
+        await page.get_by_role("link", name="All callbacks", exact=True).first.click()
+        await page.wait_for_url(url + "/staff/callbacks")
+        await no_sideways_scroll(page)  # the table stacks into cards on a phone
+        await audit(page, audited)
         await page.get_by_role("link", name="Today", exact=True).click()
         await page.wait_for_url(url + "/staff/today")
         assert await page.locator("#no-rota").count() == 0
