@@ -60,7 +60,13 @@ async def drop_database(url: str) -> None:
 def helpline_env(database_url: str) -> dict[str, str]:
     """What `helpline serve` needs: the store, its keys, signed Twilio webhooks, a secret."""
     config = Path(tempfile.mkdtemp(prefix="bench-")) / "helpline.toml"
-    config.write_text('languages = ["en"]\n', encoding="utf-8")
+    # Ofcom's drama range: real-looking numbers, so `serve` starts (it refuses the examples).
+    config.write_text(
+        'languages = ["en"]\n'
+        'children_services_phone = "0161 496 0000"\n'
+        'out_of_hours_phone = "0161 496 0001"\n',
+        encoding="utf-8",
+    )
     return {
         "HELPLINE_DATABASE_URL": database_url,
         "HELPLINE_CONFIG": str(config),

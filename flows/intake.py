@@ -220,10 +220,3 @@ def callback_phone(answers: Answers) -> str | None:
         return str(answers["known_phone"])
     phone = answers.get("phone")
     return str(phone) if phone else None
-
-
-SAFETY_MESSAGE = N_(
-    "If a child is in danger now, call 999. Children's services: {children_services} "
-    "(out of hours: {out_of_hours}). NSPCC: 0808 800 5000. Childline: 0800 1111. "
-    "We will ask an officer to call you as soon as we are open."
-)

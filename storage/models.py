@@ -245,6 +245,11 @@ class Callback(Base):
     nudged_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # Safeguarding work queue: who saw an urgent callback, and who dealt with the concern.
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    handled_at: Mapped[datetime | None]
+    handled_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
 
     enquiry: Mapped[Enquiry] = relationship(back_populates="callback")
 
@@ -462,3 +467,13 @@ class HistoricalCase(Base):
     imported_at: Mapped[datetime]
     # SHA-256 of the imported file: the same file is refused a second time.
     import_batch: Mapped[str | None] = mapped_column(String(64), index=True)
+
+
+class JobRun(Base):
+    """When each scheduled job last finished well: readiness and /metrics read it from any
+    process, since the scheduler itself serves no HTTP."""
+
+    __tablename__ = "job_run"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_success_at: Mapped[datetime]

@@ -21,6 +21,7 @@ from starlette.templating import Jinja2Templates
 from bot.conversation.helpline import Helpline
 from bot.conversation.router import Inbound
 from bot.core.i18n import office_hours, text_direction
+from bot.core.settings import trial_banner
 from flows.engine import N_, Reply
 from storage.crypto import lookup_hash
 from storage.models import Contact, Conversation, TranscriptLine
@@ -109,6 +110,7 @@ def routes(services: Helpline) -> list[Route | Mount]:
             "page": page_words(services, language),
             "lang": language,
             "dir": text_direction(language),
+            "trial_banner": trial_banner(services.settings),
         }
         response = templates.TemplateResponse(request, "chat.html", context)
         response.headers["Cache-Control"] = "no-store"

@@ -8,26 +8,46 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import uvicorn
 
 from bot.channels import console
-from bot.cli import digest, keys, protection, reports, rota, scheduler, staff, telegram
+from bot.cli import (
+    backup,
+    digest,
+    doctor,
+    keys,
+    protection,
+    reports,
+    rota,
+    scheduler,
+    staff,
+    telegram,
+)
+from bot.cli.database import require_schema
 from bot.conversation.helpline import Helpline
 from bot.core.errors import HelplineError
 from bot.core.i18n import CatalogMissing
+from bot.core.keys import local_key_notice
 from bot.core.settings import Settings, SettingsError, load_settings
 from bot.domain.callbacks import open_queue
 from bot.jobs.scheduler import SchedulerRunner
 from bot.web.app import create_app
 from bot.wiring import build_services
+from flows.intake import TOPICS
 
 Handler = Callable[[Helpline, argparse.Namespace], Awaitable[int]]
 CommandError = HelplineError  # what the command modules raise: one class, shown in one line
+TOPIC_WORDS = {choice.value: str(choice.label) for choice in TOPICS}  # English, as officers read
 
 
 async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
-    services = build_services(load_settings())
+    settings = load_settings()
+    if handler not in MAKES_SCHEMA | NO_DATABASE:
+        await require_schema(settings)  # before any key file or empty database is made
+    services = build_services(settings)
     try:
         return await handler(services, args)
     finally:
@@ -36,11 +56,14 @@ async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
 
 def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
+    doctor.refuse_examples(settings)  # no example safety numbers given to parents
     # The scheduler stands by when another process leads, so every serve may offer to run it.
     background = [] if args.no_scheduler else [SchedulerRunner]
     app = create_app(settings, background=background)
     for line in channel_status(settings):
         print(line)
+    for line in serve_warnings(settings):
+        print(f"warning: {line}", file=sys.stderr)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
     return 0
 
@@ -59,6 +82,30 @@ def channel_status(settings: Settings) -> list[str]:
     )
     lines.append("email: on" if settings.smtp_url else "email: off (set HELPLINE_SMTP_URL)")
     return lines
+
+
+def serve_warnings(settings: Settings) -> list[str]:
+    """Said once, when the service starts: what an operator must fix before going live."""
+    found = []
+    notice = local_key_notice(settings)
+    if notice:
+        found.append(notice)
+    placeholders = [
+        name
+        for name in ("children_services_phone", "out_of_hours_phone", "service_phone")
+        if getattr(settings, name) == getattr(Settings(), name)
+    ]
+    if placeholders:
+        found.append(
+            f"still the example numbers: {', '.join(placeholders)}; parents (some at risk) are "
+            "given these, so set them in the TOML file (HELPLINE_CONFIG) before going live"
+        )
+    if not settings.public_url.startswith("https://"):
+        found.append(
+            f"HELPLINE_PUBLIC_URL is {settings.public_url}, not https: the links in digests and "
+            "alerts only work where that address does, and webhooks need https"
+        )
+    return found
 
 
 async def chat(services: Helpline, args: argparse.Namespace) -> int:
@@ -81,13 +128,22 @@ async def queue(services: Helpline, args: argparse.Namespace) -> int:
         return 0
     if not rows:
         print("no open callbacks")
+    zone = ZoneInfo(services.settings.timezone)
     for row in rows:
         flag = "URGENT " if row["urgent"] else ""
+        due = datetime.fromisoformat(row["due_at"]).astimezone(zone)
+        topic = TOPIC_WORDS.get(row["topic"] or "", row["topic"] or "-")
         print(
-            f"{flag}{row['reference']}  due {row['due_at']}  {row['channel']:<8} "
-            f"{row['language']:<7} {row['topic'] or '-':<20} {row['assigned_to'] or 'unassigned'}"
+            f"{flag}{row['reference']}  due {due:%a %d %b %H:%M}  {row['channel']:<8} "
+            f"{row['language']:<7} {topic:<30} {row['assigned_to'] or 'unassigned'}"
         )
     return 0
+
+
+# Every other command needs the schema as it is, and refuses a missing or empty database.
+MAKES_SCHEMA: set[Handler] = {db_upgrade, chat, scheduler.run_alone}  # migrate, like serve
+# doctor reports a missing or old schema among its checks instead of refusing to run.
+NO_DATABASE: set[Handler] = {telegram.set_webhook, doctor.doctor}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -118,7 +174,7 @@ def parser() -> argparse.ArgumentParser:
     tg.add_parser("set-webhook", help="register {public_url}/telegram/webhook").set_defaults(
         run=telegram.set_webhook
     )
-    for module in (reports, staff, rota, scheduler, digest, keys, protection):
+    for module in (reports, staff, rota, scheduler, digest, keys, protection, backup, doctor):
         module.register(commands)
     return top
 

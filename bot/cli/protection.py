@@ -100,7 +100,14 @@ async def erase(services: Helpline, args: argparse.Namespace, ask: Any = input) 
                 print(f"  {len(rows):>5} {name}")
         if not args.yes:
             wanted = phone if phone is not None else (reference or "").strip().upper()
-            typed = ask("Type the phone number or reference again to confirm: ").strip()
+            try:
+                typed = ask("Type the phone number or reference again to confirm: ").strip()
+            except EOFError:  # standard input closed or empty: nobody confirmed
+                print()  # end the prompt's line
+                raise HelplineError(
+                    "no confirmation on standard input: nothing was erased "
+                    "(type the number or reference again when asked, or pass --yes)"
+                ) from None
             typed_norm = parse_phone(typed) if phone is not None else typed.upper()
             if typed_norm != wanted:
                 raise HelplineError("that did not match: nothing was erased")

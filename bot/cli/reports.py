@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -13,22 +14,38 @@ from bot.conversation.helpline import Helpline
 from bot.core.errors import HelplineError
 from bot.reports.categories import Categories
 from bot.reports.history import ImportRefused, import_history
-from bot.reports.periods import Period, parse_day
+from bot.reports.periods import Period, academic_year, current_academic_year, parse_day
 from bot.reports.render import render
 from bot.reports.report import build_report
 
+MIN_YEAR = 1990
 
-def period_from(args: argparse.Namespace, timezone: str) -> Period:
+
+def period_from(args: argparse.Namespace, timezone: str, today: date) -> Period:
+    """--from and --to, or --year, or else the academic year under way."""
+    if args.year is not None and (args.start or args.end):
+        raise HelplineError("give either --year or --from and --to, not both")
+    if bool(args.start) != bool(args.end):
+        raise HelplineError("give both --from and --to (or --year, or neither for this year)")
     try:
-        start = parse_day(args.start, "--from")
-        end = parse_day(args.end, "--to")
+        if args.start:
+            start, end = parse_day(args.start, "--from"), parse_day(args.end, "--to")
+        elif args.year is not None:
+            if not MIN_YEAR <= args.year <= today.year:
+                raise ValueError(
+                    f"--year {args.year} is not a year from {MIN_YEAR} to {today.year}"
+                )
+            start, end = academic_year(args.year)
+        else:
+            start, end = current_academic_year(today)
         return Period(start, end, timezone)
     except ValueError as exc:
         raise HelplineError(str(exc)) from None
 
 
 async def report(services: Helpline, args: argparse.Namespace) -> int:
-    period = period_from(args, services.settings.timezone)
+    today = services.clock.local_date(services.now())
+    period = period_from(args, services.settings.timezone, today)
     text = render(await build_report(services, period), args.format, services.settings.service_name)
     if args.output:
         try:
@@ -70,9 +87,18 @@ async def import_file(services: Helpline, args: argparse.Namespace) -> int:
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    p = commands.add_parser("report", help="the KPIs and annual-report tables for a period")
-    p.add_argument("--from", dest="start", required=True, metavar="YYYY-MM-DD")
-    p.add_argument("--to", dest="end", required=True, metavar="YYYY-MM-DD")
+    p = commands.add_parser(
+        "report",
+        help="the KPIs and annual-report tables (default: this academic year, Sept to July)",
+    )
+    p.add_argument("--from", dest="start", metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="end", metavar="YYYY-MM-DD")
+    p.add_argument(
+        "--year",
+        type=int,
+        metavar="YYYY",
+        help="the academic year starting in September of YYYY (2010 means 2010-11)",
+    )
     p.add_argument("--format", choices=("html", "csv", "md"), default="html")
     p.add_argument("--output", metavar="FILE", help="write here instead of standard output")
     p.set_defaults(run=report)

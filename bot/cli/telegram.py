@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import (
-    Bot,
-)
+from telegram import Bot
 from telegram.error import TelegramError
 
 from bot.channels.telegram import ALLOWED_UPDATES, MENU
@@ -36,8 +34,16 @@ async def set_webhook(services: Helpline, args: Any) -> int:
                 allowed_updates=ALLOWED_UPDATES,
             )
             await bot.set_my_commands(MENU)
+            info = await bot.get_webhook_info()
     except TelegramError as exc:
         reason = exc.message.replace(settings.telegram_bot_token, "<token>")
         raise HelplineError(f"Telegram refused the webhook: {reason}") from None
     print(f"telegram webhook set to {url}")
+    waiting = info.pending_update_count
+    error = info.last_error_message or "none"
+    print(f"telegram: {waiting} update(s) waiting; last delivery error: {error}")
+    print(
+        "the scheduler's provider-health job reads this every 5 minutes and alerts the admins"
+        " when updates pile up or errors repeat"
+    )
     return 0

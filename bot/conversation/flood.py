@@ -3,7 +3,7 @@ script) cannot run the intake faster than a person types.
 
 A message over the limit is still kept (recorded, transcribed, so it joins the same enquiry)
 but does not advance the intake; the parent hears once to slow down. Words suggesting a child
-at risk always get the safety reply and alert the duty officer, throttled or not.
+at risk never reach the guard: the router answers those first (bot/conversation/safety.py).
 """
 
 from __future__ import annotations
@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.domain.records import safety_first, transcribe
+from bot.domain.records import transcribe
 from flows.engine import N_, Reply
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from bot.core.clock import WorkingClock
     from flows.engine import Engine
-    from storage.models import Contact, Conversation, InboxMessage
+    from storage.models import Contact, Conversation
 
 SLOW_DOWN = N_(
     "You are sending messages very quickly. We have kept what you sent; "
@@ -76,27 +75,18 @@ class FloodGuard:
 
 async def throttled(
     engine: Engine,
-    clock: WorkingClock,
     session: AsyncSession,
     contact: Contact,
     conversation: Conversation,
-    row: InboxMessage,
     text: str,
     warn: bool,
     now: datetime,
 ) -> list[Reply]:
-    """Keep the message without advancing the intake; safety first, then one notice."""
-    state = dict(conversation.state)
-    replies: list[Reply] = []
-    step = str(state.get("step") or "start")
-    safety = await safety_first(
-        session, clock, engine, contact, conversation, state, row, step, now
-    )
-    if safety is not None:
-        replies.append(safety)
-        conversation.state = state
-    elif warn:
-        replies.append(Reply(engine._(SLOW_DOWN)))
+    """Keep the message without advancing the intake, with one notice to slow down.
+
+    A message with words about a child at risk never gets here: the router answers those
+    first, throttled or not."""
+    replies = [Reply(engine._(SLOW_DOWN))] if warn else []
     conversation.updated_at = now
     transcribe(session, contact, conversation, text, replies, now)
     return replies

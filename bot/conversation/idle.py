@@ -2,8 +2,9 @@
 
 An intake idle for `idle_hours` that already has consent and a callback number becomes an
 incomplete enquiry with a callback (the parent is not lost); one without is deleted. A
-conversation flagged urgent (a child may be at risk) is never dropped: it becomes an urgent
-incomplete enquiry if we can message the parent first, or is kept and listed for staff.
+conversation flagged urgent (a child may be at risk) is never dropped: its urgent enquiry
+(made at the first worrying message) keeps what else was said; an older one without an
+enquiry becomes one if we can message the parent first, or is kept and listed for staff.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.conversation.router import Router
 from bot.domain.enquiries import confirmation_text, create_enquiry
 from bot.domain.records import forget
+from bot.domain.urgent import fill_in, linked_enquiry
 from flows.engine import DONE, Reply
 from flows.intake import INTAKE, callback_phone
 from storage import outbox
@@ -45,6 +47,12 @@ async def expire_idle(router: Router, now: datetime) -> tuple[int, int]:
             state = dict(conversation.state)
             answers = state.get("answers", {})
             urgent = bool(state.get("urgent"))
+            early = await linked_enquiry(session, conversation)
+            if early is not None and state.get("step") != DONE:
+                # A concern made it an urgent enquiry already: keep what else was said.
+                await fill_in(session, early, state, complete=False)
+                await session.delete(conversation)
+                continue
             reachable = contact.channel in outbox.PARENT_CHANNELS
             callable_ = bool(answers.get("consent") and callback_phone(answers))
             if state.get("step") != DONE and (callable_ or (urgent and reachable)):

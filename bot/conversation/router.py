@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -18,26 +17,27 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation.flood import FloodGuard, throttled
+from bot.conversation.message import Inbound, Processed
+from bot.conversation.starting import start_flow
+from bot.conversation.turn import take_turn
+from bot.core import metrics
 from bot.core.clock import WorkingClock
 from bot.core.i18n import Catalogs, office_hours
 from bot.core.locks import ConversationLocks
 from bot.core.services import utcnow
 from bot.core.settings import Settings
 from bot.domain import contacts
-from bot.domain.enquiries import confirmation_text, create_enquiry
-from bot.domain.records import forget, safety_first, transcribe
-from flows.engine import DONE, Engine, Flow, Reply
+from bot.domain.enquiries import confirmation_text
+from flows.engine import Engine, Flow, Reply
 from flows.intake import INTAKE
+from flows.safeguarding import find_risk
 from flows.validators import show_phone
 from storage import inbox, outbox
 from storage.crypto import lookup_hash
-from storage.models import (
-    Contact,
-    Conversation,
-    Enquiry,
-    InboxMessage,
-)
+from storage.models import Contact, Conversation, Enquiry, InboxMessage
 
+# Inbound and Processed live in message.py; channels import them from here, as before.
+__all__ = ["Finisher", "Inbound", "Intercept", "Processed", "Router"]
 log = logging.getLogger(__name__)
 RACE_RETRIES = 3
 SQLITE_WRITER = ("sqlite", "writer")  # the one lock key every SQLite writer shares
@@ -52,39 +52,14 @@ Intercept = Callable[
 ]
 
 
-@dataclass(frozen=True)
-class Inbound:
-    """A message from a parent, as every channel hands it over."""
-
-    channel: str
-    address: str
-    provider_id: str
-    text: str
-    received_at: datetime
-    language_hint: str | None = None
-    known_phone: str | None = None
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "text": self.text,
-            "language_hint": self.language_hint,
-            "known_phone": self.known_phone,
-        }
-
-
-@dataclass(frozen=True)
-class Processed:
-    """What one message produced: the replies, and the contact's language once it was done."""
-
-    replies: list[Reply]
-    language: str | None  # None when the contact was forgotten (or never existed)
+def _gone(session: AsyncSession, contact: Contact) -> bool:
+    """Deleted in this transaction (stop, or no consent, with nothing to keep)."""
+    return contact in session.deleted or inspect(contact).was_deleted
 
 
 def _language(session: AsyncSession, contact: Contact) -> str | None:
     """The contact's language as this transaction leaves it; None once it is deleted."""
-    if contact in session.deleted or inspect(contact).was_deleted:
-        return None
-    return contact.language
+    return None if _gone(session, contact) else contact.language
 
 
 class Router:
@@ -136,7 +111,7 @@ class Router:
     async def record(self, message: Inbound) -> int | None:
         """Commit the delivery to the inbox; only after this may the provider get its 2xx."""
         async with self.sessions.begin() as session:
-            return await inbox.record_inbound(
+            inbox_id = await inbox.record_inbound(
                 session,
                 channel=message.channel,
                 provider_id=message.provider_id,
@@ -144,6 +119,10 @@ class Router:
                 payload=message.payload(),
                 received_at=message.received_at,
             )
+        metrics.MESSAGES_IN.labels(
+            message.channel, "redelivery" if inbox_id is None else "new"
+        ).inc()
+        return inbox_id
 
     async def recover(self) -> int:
         """Process deliveries acknowledged before a crash but never processed."""
@@ -173,7 +152,10 @@ class Router:
             for attempt in range(1, RACE_RETRIES + 1):
                 try:
                     async with self.sessions.begin() as session:
-                        return await self._process(session, inbox_id)
+                        done = await self._process(session, inbox_id)
+                    if key[0] not in self.outbox_channels:  # the outbox counts its own sends
+                        metrics.replied(key[0], len(done.replies))
+                    return done
                 except IntegrityError:
                     # Another worker created this contact or conversation a moment ago
                     # (the in-process lock cannot see it): run again on its row.
@@ -201,7 +183,7 @@ class Router:
         text = str(row.payload.get("text") or "")
         # Read before anything is forgotten: a "stop" blanks the row's address, not the reply's.
         sender = (row.channel, row.address)
-        contact = await self._contact(session, row.channel, row.address, now)
+        contact = await contacts.find_or_create(session, row.channel, row.address, now)
         contact.last_inbound_at = row.received_at
         for intercept in self.intercepts:
             handled = await intercept(session, self, contact, row, now)
@@ -211,88 +193,26 @@ class Router:
         conversation = await session.scalar(
             select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
         )
-        if conversation is not None:
+        # Safety first: a worry about a child is answered at once, throttled or not.
+        state = conversation.state if conversation else {}
+        risk = find_risk(text, state.get("language") or contact.language) if text.strip() else None
+        if conversation is not None and risk is None:
             allowed, warn = self.flood.allow((row.channel, row.address), now)
             if not allowed:
                 kept = await throttled(
                     self.engine(dict(conversation.state), conversation.flow),
-                    self.clock,
                     session,
                     contact,
                     conversation,
-                    row,
                     text,
                     warn,
                     now,
                 )
                 self._done(session, row, sender, contact.id, kept, now)
                 return Processed(kept, _language(session, contact))
-        replies: list[Reply] = []
-        outcome: str | None = None
-        answering = str(conversation.state.get("step") or "start") if conversation else "start"
-        if conversation is None:
-            state = self._new_state(contact, row.payload)
-            conversation = Conversation(
-                contact_id=contact.id, flow=INTAKE.name, state=state, created_at=now, updated_at=now
-            )
-            session.add(conversation)
-            engine = self.engine(state)
-            turn = engine.start(state)
-        else:
-            state = dict(conversation.state)
-            engine = self.engine(state, conversation.flow)
-            turn = engine.advance(state, text)
-        state, outcome = turn.state, turn.outcome
-        flow, finisher = self.flows.get(conversation.flow, (INTAKE, None))
-        replies.extend(turn.replies)
-        safety = await safety_first(
-            session,
-            self.clock,
-            self.engine(state),
-            contact,
-            conversation,
-            state,
-            row,
-            answering,
-            now,
-        )
-        if safety is not None:
-            replies.insert(0, safety)
-        if outcome == "language":
-            contact.language = state["language"]
-            engine = self.engine(state, flow.name)
-            replies.append(engine.reprompt(state))
-        elif finisher is not None and outcome in {"completed", "stopped"}:
-            # A service-started flow (survey, nudge): its own ending, then the conversation goes.
-            if outcome == "completed":
-                replies.extend(await finisher(session, self, contact, conversation, state, now))
-            transcribe(session, contact, conversation, text, replies, now)
-            await session.delete(conversation)
-            outcome = "finished"
-        elif outcome == "completed":
-            enquiry = await create_enquiry(
-                session,
-                self.settings,
-                self.clock,
-                contact=contact,
-                channel=row.channel,
-                state=state,
-                received_at=row.received_at,
-                now=now,
-            )
-            conversation.enquiry_id = enquiry.id
-            state["step"] = DONE
-            state["reference"] = enquiry.reference
-            replies.append(self.confirmation(enquiry, state))
-        if outcome in {"stopped", "declined"}:
-            await forget(session, contact, conversation)
-        elif outcome != "finished":
-            contact.language = state.get("language") or contact.language
-            conversation.state = state
-            conversation.updated_at = now
-            transcribe(session, contact, conversation, text, replies, now)
-        forgotten = outcome in {"stopped", "declined"}
-        self._done(session, row, sender, None if forgotten else contact.id, replies, now)
+        replies = await take_turn(session, self, contact, conversation, row, risk, now)
+        kept_id = None if _gone(session, contact) else contact.id
+        self._done(session, row, sender, kept_id, replies, now)
         return Processed(replies, _language(session, contact))
 
     def _done(
@@ -329,40 +249,9 @@ class Router:
     ) -> list[Reply] | None:
         """Begin a service-started flow with a contact and queue its first messages (outbox rows
         of `kind`) to them; None when they are mid-intake (busy) and nothing was done."""
-        existing = await session.scalar(
-            select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
+        return await start_flow(
+            session, self, contact, flow_name, state, now, enquiry_id, kind=kind
         )
-        if existing is not None:
-            if existing.flow == INTAKE.name and existing.state.get("step") != DONE:
-                return None
-            await session.delete(existing)
-            await session.flush()
-        state.setdefault("language", contact.language or "en")
-        conversation = Conversation(
-            contact_id=contact.id,
-            flow=flow_name,
-            state=state,
-            enquiry_id=enquiry_id,
-            created_at=now,
-            updated_at=now,
-        )
-        session.add(conversation)
-        turn = self.engine(state, flow_name).start(state)
-        conversation.state = turn.state
-        await session.flush()
-        transcribe(session, contact, conversation, "", turn.replies, now)
-        for reply in turn.replies:
-            outbox.enqueue(
-                session,
-                channel=contact.channel,
-                address=contact.address,
-                kind=kind,
-                payload=reply.as_dict(),
-                now=now,
-                contact_id=contact.id,
-                enquiry_id=enquiry_id,
-            )
-        return turn.replies
 
     def engine(self, state: dict[str, Any], flow_name: str = INTAKE.name) -> Engine:
         language = state.get("language") or "en"
@@ -387,23 +276,6 @@ class Router:
                 self.catalogs, self.settings.timezone, enquiry, state.get("language") or "en"
             )
         )
-
-    def _new_state(self, contact: Contact, payload: dict[str, Any]) -> dict[str, Any]:
-        language = contact.language
-        hint = (payload.get("language_hint") or "").split("-")[0].lower()
-        if not language and hint in self.catalogs.names():
-            language = hint
-        if not language and len(self.catalogs.names()) == 1:
-            language = "en"
-        answers: dict[str, Any] = {}
-        if payload.get("known_phone"):
-            answers["known_phone"] = payload["known_phone"]
-        return {"language": language, "answers": answers, "history": []}
-
-    async def _contact(
-        self, session: AsyncSession, channel: str, address: str, now: datetime
-    ) -> Contact:
-        return await contacts.find_or_create(session, channel, address, now)
 
     def _send_later(
         self,

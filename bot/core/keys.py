@@ -8,7 +8,6 @@ database, so a first run just works; that file must be backed up with the databa
 from __future__ import annotations
 
 import json
-import logging
 import os
 import secrets
 from pathlib import Path
@@ -21,8 +20,6 @@ from storage import crypto
 
 if TYPE_CHECKING:
     pass
-
-log = logging.getLogger(__name__)
 
 
 def key_file(settings: Settings) -> Path | None:
@@ -51,6 +48,16 @@ def _local_keys(path: Path | None) -> dict[str, object]:
     return data
 
 
+def local_key_notice(settings: Settings) -> str | None:
+    """What `serve` says once when the keys come from the local file (SQLite without keys set)."""
+    if settings.encryption_keys or not settings.is_sqlite:
+        return None
+    return (
+        f"HELPLINE_ENCRYPTION_KEYS is not set: the data is encrypted with the local key file "
+        f"{key_file(settings)}; back it up with the database (lose it and the data is lost)"
+    )
+
+
 def configure_keys(settings: Settings) -> None:
     """Install this process's keys in storage.crypto (once, at start)."""
     keys = list(settings.encryption_keys)
@@ -65,7 +72,6 @@ def configure_keys(settings: Settings) -> None:
         local = _local_keys(path)
         if not keys:
             keys = [str(k) for k in local["encryption_keys"]]  # type: ignore[attr-defined]
-            log.warning("HELPLINE_ENCRYPTION_KEYS not set: using the local key file %s", path)
         lookup = lookup or str(local["lookup_key"])
     try:
         crypto.configure(keys, lookup)

@@ -65,6 +65,40 @@ CLOSE_OUTCOMES = (
 )
 
 
+# The shipped examples: a parent must never be told to ring these. `serve` refuses to start
+# while the safety numbers are still examples; `helpline doctor` lists all of them.
+EXAMPLE_VALUES = {
+    "children_services_phone": "01234 000000",
+    "out_of_hours_phone": "01234 000001",
+    "service_phone": "01234 567890",
+}
+SAFETY_NUMBERS = ("children_services_phone", "out_of_hours_phone")
+
+
+def still_examples(settings: Settings, names: tuple[str, ...] = tuple(EXAMPLE_VALUES)) -> list[str]:
+    """The settings among `names` still at their shipped example (or blank): each needs a
+    real value before parents are given it."""
+    digits = {name: "".join(c for c in EXAMPLE_VALUES[name] if c.isdigit()) for name in names}
+    found = []
+    for name in names:
+        value = "".join(c for c in str(getattr(settings, name)) if c.isdigit())
+        if not value or value == digits[name]:
+            found.append(name)
+    return found
+
+
+def trial_banner(settings: Settings) -> str | None:
+    """The warning every page shows while the safety numbers are examples (`make run` only)."""
+    names = still_examples(settings, SAFETY_NUMBERS)
+    if not names:
+        return None
+    return (
+        "NOT FOR REAL USE: the safety numbers given to parents are the shipped examples "
+        f"({', '.join(names)}). Set them in helpline.toml; `helpline doctor` lists what else "
+        "needs a real value."
+    )
+
+
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names it."""
 
@@ -109,6 +143,7 @@ class Settings:
     close_outcomes: tuple[str, ...] = CLOSE_OUTCOMES
     reminder_working_hours: float = 2.0
     nudge_after_attempts: int = 3
+    metrics_token: str = ""  # /metrics answers 404 until one is set
     extra: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -141,6 +176,7 @@ ENVIRONMENT = {
     "TWILIO_API_BASE_URL": "twilio_api_base_url",
     "HELPLINE_SMTP_URL": "smtp_url",
     "HELPLINE_MAIL_FROM": "mail_from",
+    "HELPLINE_METRICS_TOKEN": "metrics_token",
 }
 SECRETS = {
     "secret_key",
@@ -149,6 +185,7 @@ SECRETS = {
     "telegram_bot_token",
     "telegram_webhook_secret",
     "twilio_auth_token",
+    "metrics_token",
 }
 
 

@@ -23,6 +23,7 @@ from twilio.rest import Client
 from bot.channels.telegram import TelegramLink, markup
 from bot.channels.twilio.client import make_twilio_client
 from bot.channels.twilio.sms import render
+from bot.core import metrics
 from bot.core.services import Services
 from bot.domain import contacts
 from flows.engine import Reply
@@ -118,6 +119,7 @@ class Dispatcher:
                     provider_message_id=provider_id,
                     error=error,
                 )
+            metrics.sent(row.channel, status, error)
             settled += 1
         return settled
 

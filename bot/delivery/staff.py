@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit
 import aiosmtplib
 
 from bot.channels.telegram import TelegramLink
+from bot.core import metrics
 from bot.core.services import Services
 from bot.core.settings import Settings, SettingsError
 from bot.domain.alerts import TELEGRAM_PREFIX, fan_out
@@ -197,6 +198,7 @@ async def _deliver(
             status, retry_at = "pending", now + timedelta(minutes=2**attempts)
         else:
             status = "failed"
+    metrics.sent(channel, status, error)
     if status != "sent":
         log.warning("staff %s row %d not sent: %s", channel, row_id, error)
     async with services.sessions.begin() as session:

@@ -142,15 +142,16 @@ async def open_callback(
     return callback
 
 
-async def make_urgent(session: AsyncSession, enquiry: Enquiry, clock: WorkingClock) -> None:
-    """A safeguarding concern after the enquiry was sent: bring its callback forward."""
+async def make_urgent(
+    session: AsyncSession, enquiry: Enquiry, clock: WorkingClock, now: datetime
+) -> None:
+    """A safeguarding concern on an enquiry already made: its callback is due within one
+    working hour of the concern (never later than it already was)."""
     enquiry.urgent = True
     callback = await session.scalar(select(Callback).where(Callback.enquiry_id == enquiry.id))
     if callback is not None and callback.status != "closed":
         callback.urgent = True
-        callback.due_at = min(
-            callback.due_at, clock.add_working_time(enquiry.received_at, URGENT_DELTA)
-        )
+        callback.due_at = min(callback.due_at, clock.add_working_time(now, URGENT_DELTA))
 
 
 OPEN_STATUSES = ("queued", "assigned", "attempted")

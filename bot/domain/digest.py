@@ -18,7 +18,7 @@ from bot.core.services import Services
 from bot.core.settings import Settings
 from bot.domain.alerts import Message, case_link, managers, to_staff, when
 from bot.domain.callbacks import OPEN_STATUSES
-from storage.models import Callback, Enquiry, OutboxMessage, Staff
+from storage.models import Callback, Conversation, Enquiry, OutboxMessage, Staff
 
 ROLLING_DAYS = 20
 TARGET = 0.95
@@ -50,6 +50,8 @@ class Digest:
     due_today: list[Item] = field(default_factory=list)
     urgent: list[Item] = field(default_factory=list)
     unassigned: list[Item] = field(default_factory=list)
+    # Urgent conversations with no enquiry (flagged before concerns became enquiries at once).
+    urgent_without_enquiry: int = 0
     yesterday: Share = Share(0, 0)
     yesterday_day: date | None = None
     rolling: Share = Share(0, 0)
@@ -118,6 +120,10 @@ async def build_digest(services: Services, now: datetime) -> Digest:
                 digest.urgent.append(item)
             if assigned_to is None:
                 digest.unassigned.append(item)
+        drafts = await session.scalars(
+            select(Conversation).where(Conversation.enquiry_id.is_(None))
+        )
+        digest.urgent_without_enquiry = sum(bool(c.state.get("urgent")) for c in drafts)
         previous = clock.working_days_before(today, 1)
         digest.yesterday_day = previous[0] if previous else None
         digest.yesterday = await _share(session, settings, previous)
@@ -161,15 +167,20 @@ def render_digest(digest: Digest, settings: Settings) -> Message:
         f"Answered within target, last {ROLLING_DAYS} working days: {digest.rolling.text()} "
         f"(target {TARGET:.0%})",
     ]
+    urgent = len(digest.urgent) + digest.urgent_without_enquiry
     subject = (
         f"Helpline digest {digest.day:%a %d %b}: {len(digest.overdue)} overdue, "
-        f"{len(digest.due_today)} due today"
+        f"{len(digest.due_today)} due today" + (f", {urgent} urgent" if urgent else "")
     )
     text = [subject, "", *kpi]
     markup = [f"<h1>{html.escape(subject)}</h1>", *(f"<p>{html.escape(k)}</p>" for k in kpi)]
     for title, items in sections:
         text += ["", f"{title} ({len(items)})", *_lines(items, settings)]
         markup += [f"<h2>{html.escape(title)} ({len(items)})</h2>", _table(items, settings)]
+    if digest.urgent_without_enquiry:
+        line = f"Urgent conversations with no enquiry yet: {digest.urgent_without_enquiry}"
+        text += ["", line, f"  {case_link(settings, None)}/safeguarding"]
+        markup.append(f"<h2>{html.escape(line)}</h2>")
     text += ["", f"The queue: {case_link(settings, None)}"]
     return Message(subject, "\n".join(text), "<html><body>" + "".join(markup) + "</body></html>")
 

@@ -8,19 +8,15 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import WorkingClock
-from bot.domain.callbacks import make_urgent
-from flows.engine import Engine, Reply
-from flows.intake import SAFETY_MESSAGE
+from flows.engine import Reply
 from flows.safeguarding import RiskMatch as RiskFound
-from flows.safeguarding import find_risk
 from storage import inbox, outbox
-from storage.models import Contact, Conversation, Enquiry, InboxMessage, RiskMatch, TranscriptLine
+from storage.models import Contact, Conversation, Enquiry, RiskMatch, TranscriptLine
 
 log = logging.getLogger(__name__)
 
@@ -29,26 +25,23 @@ async def raise_concern(
     session: AsyncSession,
     clock: WorkingClock,
     contact: Contact,
-    conversation: Conversation,
-    state: dict[str, Any],
-    row: InboxMessage,
+    enquiry: Enquiry,
+    channel: str,
     risk: RiskFound,
     step: str,
     now: datetime,
 ) -> None:
-    """Flag the conversation urgent and tell the staff on duty; the conversation goes on.
+    """Record the match and tell the staff on duty about the urgent enquiry; the conversation
+    goes on.
 
     The match is recorded (which list, which step: never the parent's words) for the
     manager to tune the lists; staff hear at once in office hours, at the opening otherwise.
     """
-    state["urgent"] = True
-    if conversation.id is None:
-        await session.flush()
     session.add(
         RiskMatch(
-            enquiry_id=conversation.enquiry_id,
+            enquiry_id=enquiry.id,
             contact_id=contact.id,
-            channel=row.channel,
+            channel=channel,
             language=risk.language,
             category=risk.category[:32],
             phrase=risk.phrase[:128],
@@ -56,43 +49,17 @@ async def raise_concern(
             at=now,
         )
     )
-    reference = None
-    if conversation.enquiry_id is not None:
-        enquiry = await session.get(Enquiry, conversation.enquiry_id)
-        if enquiry is not None:
-            await make_urgent(session, enquiry, clock)
-            reference = enquiry.reference
     outbox.enqueue(
         session,
         channel="staff",
         address="duty",
         kind="safeguarding_alert",
-        payload={"reference": reference, "channel": row.channel, "step": step},
+        payload={"reference": enquiry.reference, "channel": channel, "step": step},
         now=now,
-        enquiry_id=conversation.enquiry_id,
+        enquiry_id=enquiry.id,
         send_after=clock.next_opening(now),  # now in office hours, else at the opening
     )
-    log.warning("safeguarding concern raised on a %s conversation", row.channel)
-
-
-async def safety_first(
-    session: AsyncSession,
-    clock: WorkingClock,
-    engine: Engine,
-    contact: Contact,
-    conversation: Conversation,
-    state: dict[str, Any],
-    row: InboxMessage,
-    step: str,
-    now: datetime,
-) -> Reply | None:
-    """Words that suggest a child at risk: raise the concern and give the safety numbers at once,
-    whatever else this message does (answer a question, or wait out a flood)."""
-    risk = find_risk(str(row.payload.get("text") or ""), state.get("language"))
-    if risk is None:
-        return None
-    await raise_concern(session, clock, contact, conversation, state, row, risk, step, now)
-    return Reply(engine._(SAFETY_MESSAGE))
+    log.warning("safeguarding concern raised on a %s conversation", channel)
 
 
 async def forget(

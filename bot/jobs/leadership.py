@@ -8,11 +8,11 @@ import os
 from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.services import Services
+from storage.jobruns import LOCK_KEY, lock_file
 
 if TYPE_CHECKING:
     pass
 
-LOCK_KEY = 0x68656C706C696E65  # "helpline": one advisory lock per database
 RETRY_SECONDS = 15.0
 
 
@@ -62,8 +62,7 @@ class FileLeadership:
     """SQLite: an exclusive lock file beside the database (one scheduler per machine)."""
 
     def __init__(self, database_url: str) -> None:
-        path = database_url.split(":///", 1)[1] if ":///" in database_url else ""
-        self.path = f"{path}.scheduler.lock" if path and path != ":memory:" else None
+        self.path = lock_file(database_url)
         self.fd: int | None = None
 
     async def acquire(self) -> bool:

@@ -30,6 +30,8 @@ from bot.domain.digest import send_digest, send_officer_queues
 from bot.domain.retention import apply_retention
 from bot.domain.sla import sweep
 from bot.jobs.leadership import RETRY_SECONDS, Leadership, leadership_for
+from bot.jobs.providers import telegram_health_job
+from storage import jobruns
 
 if TYPE_CHECKING:
     from bot.delivery.staff import Senders
@@ -92,6 +94,7 @@ def schedule(services: Helpline, senders: Senders | None = None) -> list[tuple[s
             CronTrigger(day_of_week="mon-fri", hour=8, minute=30, timezone=zone),
         ),
         ("retention", retention_job, CronTrigger(hour=2, minute=15, timezone=zone)),
+        ("provider-health", telegram_health_job, IntervalTrigger(minutes=5, timezone=zone)),
     ]
 
 
@@ -138,6 +141,8 @@ class SchedulerRunner:
     async def _call(self, name: str, job: Job) -> None:
         try:
             await job(self.services, self.services.now())
+            async with self.services.sessions.begin() as session:  # readiness and /metrics
+                await jobruns.succeeded(session, name, self.services.now())
         except Exception:
             log.exception("scheduled job %s failed; it runs again at its next time", name)
 

@@ -4,11 +4,17 @@ The seed report counts cases by the service's full category list ("Cases breakdo
 casework by a shorter list ("Actions breakdown by issue"). Officers recategorise each enquiry with
 the first list; an enquiry nobody recategorised falls back to its bot topic through TOPIC_CATEGORY.
 
-SEN / NCI / other (the report's "Special Educational Needs" and "Non-Curriculum Issues" sections):
-the groups below reproduce the seed's own 2010-11 totals: NCI 654 cases (Attendance, Behaviour,
-Bullying, Bullying – Racial, Choice Advice, Exclusions FT and P, School Policy) and NCI 3807 ≈ 3811
-actions (NCI, Bullying, Exclusions, Choice Advice); SEN actions 4313 ≈ the SEN action count 4311.
-Everything else (information requests, home education, the service's own business) is "other".
+SEN / NCI / other (the report's "Special Educational Needs" and "Non-Curriculum Issues" sections)
+reproduce the seed's own 2010-11 totals exactly. NCI, 654 cases: Attendance, Behaviour, Bullying,
+Bullying – Racial, Choice Advice, Exclusions FT and P, School Policy (the issues its NCI section
+names, admissions being Choice Advice). SEN, 593 cases: SEN, SEN Provision/Funding, Mediation,
+Medical, Curriculum/Exams, School Staff, Education at Home: of the 34 sets of the categories left
+that hold SEN and SEN Provision/Funding and make 593, the only one with none of the service's own
+business, general Information Requests or "Other" in it, i.e. about a child alone. "Other",
+277 cases, is the service's own business (Business, PPS Business, PPS Facilities, PPS Staff
+Training, Training/Event/Meeting), general Information Requests, Transport and Other.
+Actions: "SEN" is 4311 (the section says 4313) and NCI, Bullying, Exclusions, Choice Advice make
+3811 (the section says 3807); no other grouping of the actions table comes closer.
 
 The case and action lists themselves are the dashboard's (``settings.case_categories`` /
 ``settings.action_categories``), so officers and the report use one list. Only the SEN / NCI
@@ -26,7 +32,15 @@ from typing import Any
 from bot.core.settings import ACTION_CATEGORIES, CASE_CATEGORIES, Settings
 
 # The SEN / NCI groups of the seed's annual-report categories (the lists are bot.core.settings's).
-SEN_CASES = ("SEN", "SEN Provision/Funding", "Mediation")
+SEN_CASES = (
+    "SEN",
+    "SEN Provision/Funding",
+    "Mediation",
+    "Medical",
+    "Curriculum/Exams",
+    "School Staff",
+    "Education at Home",
+)
 NCI_CASES = (
     "Attendance",
     "Behaviour",

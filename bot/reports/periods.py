@@ -26,6 +26,21 @@ def parse_day(value: str, flag: str) -> date:
         raise ValueError(f"{flag} {value!r} is not a date such as 2026-09-01") from None
 
 
+# The service reports by academic year, 1 September to 31 July (the seed's annual report).
+YEAR_STARTS = (9, 1)
+YEAR_ENDS = (7, 31)
+
+
+def academic_year(first: int) -> tuple[date, date]:
+    """The academic year that starts in September of `first`: 2010 is 2010-11."""
+    return date(first, *YEAR_STARTS), date(first + 1, *YEAR_ENDS)
+
+
+def current_academic_year(today: date) -> tuple[date, date]:
+    """The year under way; in August, the one that has just ended."""
+    return academic_year(today.year if (today.month, today.day) >= YEAR_STARTS else today.year - 1)
+
+
 @dataclass(frozen=True)
 class Period:
     """Local dates `start` to `end`, both included."""

@@ -3,8 +3,9 @@
 The SLA is met by the first recorded attempt (spoke, voicemail, message) by the callback's
 ``due_at``; the report shows "attempted" and "spoke" side by side. Time to first response is
 counted in working hours (the clock's open time only), as WorkingClock.working_time_between
-measures it, but computed in the database: a temporary table lists the period's open intervals
-with the open time before each, so "working seconds since the start" is one indexed lookup.
+measures it, but computed in the database: a common table expression (VALUES) lists the period's
+open intervals with the open time before each, so "working seconds since the start" is one lookup.
+No temporary table: one left behind on a pooled connection broke every later report.
 Percentiles are nearest-rank: the value at rank ceil(p × n) of the sorted times.
 """
 
@@ -15,16 +16,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
-    Column,
+    CTE,
     ColumnElement,
     Float,
-    MetaData,
-    Table,
     and_,
     case,
+    column,
     func,
-    insert,
     select,
+    values,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,6 +35,7 @@ from storage.models import Callback, Enquiry, SurveyResponse
 
 RESPONSE_TARGET = 0.95
 SATISFACTION_TARGET = 0.90
+NEVER = 1e15  # epoch seconds, some 30 million years ahead
 SATISFIED_FROM = 4  # a rating of 4 or 5 out of 5 counts as satisfied
 
 
@@ -116,15 +117,13 @@ async def response_shares(
     return shares
 
 
-def _interval_table() -> Table:
-    return Table(
-        "report_open_interval",
-        MetaData(),
-        Column("opens", Float, index=True),
-        Column("closes", Float),
-        Column("before", Float),
-        prefixes=["TEMPORARY"],
-    )
+def _interval_table(rows: list[dict[str, float]]) -> CTE:
+    """The open intervals as a WITH ... AS (VALUES ...): it lives only as long as its query."""
+    names = ("opens", "closes", "open_before")
+    # VALUES needs a row: with no working day at all, one that opens long after any time stored.
+    rows = rows or [{"opens": NEVER, "closes": NEVER, "open_before": 0.0}]
+    table = values(*(column(name, Float) for name in names), name="open_interval")
+    return table.data([tuple(row[name] for name in names) for row in rows]).cte("open_interval")
 
 
 def open_intervals(clock: WorkingClock, period: Period, last: date) -> list[dict[str, float]]:
@@ -134,18 +133,18 @@ def open_intervals(clock: WorkingClock, period: Period, last: date) -> list[dict
         if clock.is_working_day(day):
             opens = datetime.combine(day, clock.opens, period.tz).timestamp()
             closes = datetime.combine(day, clock.closes, period.tz).timestamp()
-            rows.append({"opens": opens, "closes": closes, "before": before})
+            rows.append({"opens": opens, "closes": closes, "open_before": before})
             before += closes - opens
         day += timedelta(days=1)
     return rows
 
 
-def _working_seconds(table: Table, at: ColumnElement[float]) -> ColumnElement[float]:
+def _working_seconds(table: CTE, at: ColumnElement[float]) -> ColumnElement[float]:
     """Open time from the period's start to `at`: the open time before the last opening, plus
     the part of that day's hours already gone."""
     latest = (
         select(
-            table.c.before
+            table.c.open_before
             + case((at >= table.c.closes, table.c.closes - table.c.opens), else_=at - table.c.opens)
         )
         .where(table.c.opens <= at)
@@ -172,28 +171,20 @@ async def response_times(
     ).one()
     if not count:
         return ResponseTimes(0, None, None)
+    assert last is not None
     name = dialect(session)
-    table = _interval_table()
-    connection = await session.connection()
-    await connection.run_sync(table.create)
-    try:
-        assert last is not None
-        await session.execute(
-            insert(table), open_intervals(clock, period, last.astimezone(period.tz).date())
+    table = _interval_table(open_intervals(clock, period, last.astimezone(period.tz).date()))
+    took = _working_seconds(table, epoch(name, Callback.first_attempt_at)) - _working_seconds(
+        table, epoch(name, Enquiry.received_at)
+    )
+    found = []
+    for share in (0.5, 0.9):
+        rank = max(1, math.ceil(share * count))
+        seconds = await session.scalar(
+            joined.with_only_columns(took).order_by(took).offset(rank - 1).limit(1)
         )
-        took = _working_seconds(table, epoch(name, Callback.first_attempt_at)) - _working_seconds(
-            table, epoch(name, Enquiry.received_at)
-        )
-        values = []
-        for share in (0.5, 0.9):
-            rank = max(1, math.ceil(share * count))
-            seconds = await session.scalar(
-                joined.with_only_columns(took).order_by(took).offset(rank - 1).limit(1)
-            )
-            values.append(timedelta(seconds=round(max(0.0, float(seconds or 0.0)))))
-    finally:
-        await connection.run_sync(table.drop)
-    return ResponseTimes(int(count), values[0], values[1])
+        found.append(timedelta(seconds=round(max(0.0, float(seconds or 0.0)))))
+    return ResponseTimes(int(count), found[0], found[1])
 
 
 async def satisfaction(session: AsyncSession, period: Period) -> Satisfaction:

@@ -16,11 +16,11 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from bot.channels import webchat
-from bot.channels.twilio import calls, voice
+from bot.channels.twilio import calls, operations, voice
 from bot.conversation.helpline import Helpline
 from bot.core.services import utcnow
 from bot.core.settings import Settings, load_settings
-from bot.web import dashboard, limits
+from bot.web import dashboard, errors, health, limits, metrics
 from bot.web.messaging import Messaging
 from bot.wiring import build_services
 
@@ -82,6 +82,9 @@ def create_app(
     routes: list[BaseRoute] = [
         Route("/", home),
         Route("/healthz", healthz),
+        *health.routes(services),
+        *metrics.routes(services),
+        *operations.routes(services),
         *webchat.routes(services),
         *messaging.routes(),
         *voice.routes(services),
@@ -91,7 +94,12 @@ def create_app(
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=[Middleware(limits.BodyLimit), *staff_middleware],
+        middleware=[
+            Middleware(errors.ErrorPages),
+            Middleware(metrics.WebhookTiming),
+            Middleware(limits.BodyLimit),
+            *staff_middleware,
+        ],
         exception_handlers=limits.EXCEPTION_HANDLERS,
     )
     app.state.services = services

@@ -1,4 +1,4 @@
-"""Guards in front of every route: a body-size cap, and 503 (never 500) when the store is away.
+"""Guards in front of every route: a body-size cap, and 503 when the store is really away.
 
 A webhook body is small; a huge one is refused with 413 as soon as it is known to be too big
 (from Content-Length, or by counting streamed chunks), so it is never buffered whole. When
@@ -111,8 +111,23 @@ async def _plain(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+# SQLite reports mistakes in the SQL itself as OperationalError too: those are bugs, not outages.
+SQL_MISTAKES = (
+    "no such table",
+    "no such column",
+    "no such function",
+    "already exists",
+    "syntax error",
+    "has no column",
+)
+
+
 def lost_connection(exc: BaseException) -> bool:
     """Connection-level failures only: a bug in a query must still surface as a bug."""
+    if isinstance(exc, OperationalError) and any(
+        mistake in str(exc.orig).casefold() for mistake in SQL_MISTAKES
+    ):
+        return False
     if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | OSError):
         return True
     if isinstance(exc, DBAPIError):
@@ -127,7 +142,11 @@ def lost_connection(exc: BaseException) -> bool:
 
 
 async def database_unavailable(request: Request, exc: Exception) -> Response:
-    """The store is unreachable: ask the provider (or the chat page) to try again shortly."""
+    """The store is unreachable: ask the provider (or the chat page) to try again shortly.
+
+    Any other database error is a bug: it goes on to bot.web.errors, which logs it and shows
+    an error page, so that a 503 never hides the cause.
+    """
     if not lost_connection(exc):
         raise exc
     log.warning("database unavailable on %s: %s", request.url.path, type(exc).__name__)

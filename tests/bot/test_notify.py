@@ -116,7 +116,7 @@ async def test_the_digest_arrives_by_mail_in_plain_text_and_html(
     [mail] = inbox.messages()
     assert inbox.envelopes[0].rcpt_tos == ["sue@council.gov.uk"]
     assert mail["From"] == "helpline@council.gov.uk"
-    assert mail["Subject"] == "Helpline digest Mon 23 Nov: 1 overdue, 2 due today"
+    assert mail["Subject"] == "Helpline digest Mon 23 Nov: 1 overdue, 2 due today, 1 urgent"
     assert mail.get_content_type() == "multipart/alternative"
     plain = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     markup = mail.get_body(("html",)).get_content()  # type: ignore[union-attr]

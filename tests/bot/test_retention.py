@@ -102,7 +102,8 @@ async def test_a_year_of_retention(year: Services, clock: FakeClock) -> None:
     anonymised_month = next(m for m, h in history.items() if h["enquiries anonymised"])
     assert anonymised_month == 13
     async with year.sessions() as session:
-        enquiries = {e.legal_hold: e for e in await session.scalars(select(Enquiry))}
+        closed = select(Enquiry).where(Enquiry.status == "closed")  # not the urgent one
+        enquiries = {e.legal_hold: e for e in await session.scalars(closed)}
         notes = list(await session.scalars(select(CaseNote)))
         actions = list(await session.scalars(select(CaseAction)))
         surveys = list(await session.scalars(select(SurveyResponse)))
@@ -130,15 +131,18 @@ async def test_a_year_of_retention(year: Services, clock: FakeClock) -> None:
     assert sorted((s.rating, s.helped or "") for s in surveys) == [(4, ""), (4, "A lot")]
     assert await count(year, TranscriptLine, TranscriptLine.enquiry_id == gone.id) == 0
     assert await count(year, TranscriptLine, TranscriptLine.enquiry_id == held.id) > 0
-    # The finished parent's contact went once nothing tied it to a case.
+    # The finished parent's contact went once nothing tied it to a case; the worried parent's
+    # stays with their urgent enquiry, open until an officer closes it.
     addresses = [c.address for c in await _contacts(year)]
-    assert addresses == [kept.address]
+    assert addresses == [kept.address, worried.address]
     assert sum(h["contacts"] for h in history.values()) == 1
-    # The urgent chat stayed for staff for the whole long period (closed_years), then went;
-    # its risk match stays, with no link to a person, for the manager's review of the lists.
+    # The urgent chat's draft stayed for the whole long period (closed_years), then went; the
+    # concern itself is an urgent enquiry from the first message, and its match goes with it.
     assert [m for m, h in history.items() if h["conversations"]] == [1, 12]
     assert await count(year, Conversation) == 0
-    assert len(matches) == 1 and matches[0].contact_id is None
+    worried_reference = await reference_of(year, worried.address)
+    assert len(matches) == 1 and matches[0].enquiry_id not in {gone.id, held.id}
+    assert worried_reference not in {gone.reference, held.reference}
     assert await count(year, AuditEntry) == 2  # kept for audit_years (6)
 
 

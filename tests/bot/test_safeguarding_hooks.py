@@ -118,34 +118,33 @@ async def test_out_of_hours_the_alert_waits_for_the_opening(
     assert alert.send_after == london(2026, 11, 30, 9, 0)
 
 
-async def test_an_idle_urgent_chat_we_can_write_to_becomes_an_urgent_enquiry(
+async def test_an_idle_urgent_chat_keeps_its_one_urgent_enquiry(
     services: Services, clock: FakeClock
 ) -> None:
     parent = Parent(services, channel="telegram", address="4242")
     await parent.say("hi")
     await parent.say("yes")
     await parent.say("she is not safe at home")
+    await parent.say("1")  # not a number: asked again, the conversation goes on
     clock.advance(hours=25)
-    kept, deleted = await expire_idle(services.router, clock())
-    assert (kept, deleted) == (1, 0)
+    assert await expire_idle(services.router, clock()) == (0, 0)
     async with services.sessions() as session:
         enquiry = (await session.scalars(select(Enquiry))).one()
         callback = (await session.scalars(select(Callback))).one()
-        notices = list(
-            await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.kind == "incomplete_notice")
-            )
-        )
+        assert (await session.scalars(select(Conversation))).all() == []
     assert enquiry.urgent and enquiry.incomplete and enquiry.callback_phone is None
-    assert callback.urgent and len(notices) == 1
+    assert callback.urgent and callback.due_at == london(2026, 11, 23, 11, 0)
 
 
-async def test_an_idle_urgent_web_chat_is_kept_and_listed_for_staff(
+async def test_an_older_urgent_web_chat_without_an_enquiry_is_kept_and_listed_for_staff(
     services: Services, clock: FakeClock
 ) -> None:
+    """Conversations flagged before concerns became enquiries at once are still kept."""
     parent = Parent(services, channel="webchat")
     await parent.say("hi")
-    await parent.say("he wants to kill himself")
+    async with services.sessions.begin() as session:
+        conversation = (await session.scalars(select(Conversation))).one()
+        conversation.state = {**conversation.state, "urgent": True}
     for _ in range(3):
         clock.advance(hours=25)
         assert await expire_idle(services.router, clock()) == (0, 0)

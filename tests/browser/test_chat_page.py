@@ -76,3 +76,24 @@ async def test_a_parent_completes_the_intake_in_the_browser(
     rows = json.loads(out.stdout)
     assert len(rows) == 1 and rows[0]["channel"] == "webchat"
     assert rows[0]["reference"] in confirmation
+
+
+async def test_worrying_words_get_tappable_safety_numbers_and_a_number_request(
+    browser: Browser, live_url: str
+) -> None:
+    page = await browser.new_page(viewport={"width": 390, "height": 844})
+    await page.goto(f"{live_url}/chat")
+    await page.get_by_role("button", name="1. Yes").wait_for()
+    await type_answer(page, "my son said he wants to kill himself")
+    messages = page.locator("#messages li.out")
+    safety, ask = messages.nth(-2), messages.last
+    links = await safety.locator("a").evaluate_all("links => links.map(a => a.href)")
+    assert links[0] == "tel:999" and "tel:08088005000" in links and "tel:08001111" in links
+    assert await ask.inner_text() == "Can we call you? Type your number, or 'no'."
+    await page.screenshot(path="/tmp/risk-chat-390.png", full_page=True)
+    await type_answer(page, "07700 900456")
+    thanks = await messages.nth(-2).inner_text()
+    assert thanks == "Thank you. An officer will call you on 07700 900456."
+    # The parent's own words are never turned into links.
+    assert await page.locator("#messages li.in a").count() == 0
+    await page.close()

@@ -2,7 +2,7 @@
 last year's cases and sees them in the year-on-year tables; on SQLite and on PostgreSQL.
 
 The second opening is the one that broke (issue 17 item 1: a temporary table left on the pooled
-SQLite connection turned every later report into a 503); the fix is on the reports branch.
+SQLite connection turned every later report into a 503).
 """
 
 from __future__ import annotations
@@ -59,13 +59,7 @@ async def test_a_manager_reads_reports_after_attempts_and_history(
     settings: Settings,
     clock: FakeClock,
     tmp_path: Path,
-    request: pytest.FixtureRequest,
 ) -> None:
-    if settings.database_url.startswith("sqlite"):
-        # Issue 17 item 1, fixed on the reports branch: remove this mark when it is merged
-        # (strict, so the merge makes this test fail until the mark goes).
-        reason = "Reports answer 503 after attempts on SQLite (report_open_interval temp table)"
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
     audited: dict[str, list[str]] = {}
     async with served(settings, clock) as served_helpline:
         url = served_helpline.url

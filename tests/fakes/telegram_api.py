@@ -94,6 +94,8 @@ class FakeTelegram:
             "supports_inline_queries": False,
         }
         self.webhook: dict[str, Any] = {}
+        # What getWebhookInfo reports about deliveries to the webhook (see `webhook_trouble`).
+        self.webhook_health: dict[str, Any] = {"pending_update_count": 0}
         self.commands: list[dict[str, Any]] = []
         self._calls: list[Call] = []
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
@@ -126,6 +128,19 @@ class FakeTelegram:
         failure = _Failure(error_code, description, retry_after if error_code == 429 else None)
         with self._lock:
             self._failures.setdefault(method.lower(), []).append(failure)
+
+    def webhook_trouble(
+        self, pending: int, error: str | None = None, at: int | None = None
+    ) -> None:
+        """Make getWebhookInfo report `pending` undelivered updates and, given `error`, the
+        last delivery error (at Unix time `at`, default now), as Telegram does when the
+        webhook fails."""
+        health: dict[str, Any] = {"pending_update_count": pending}
+        if error is not None:
+            health["last_error_date"] = at if at is not None else int(time.time())
+            health["last_error_message"] = error
+        with self._lock:
+            self.webhook_health = health
 
     def block(self, chat_id: int) -> None:
         """Simulate the user blocking the bot: sendMessage to them returns 403."""
@@ -267,7 +282,7 @@ class FakeTelegram:
         info: dict[str, Any] = {
             "url": self.webhook.get("url", ""),
             "has_custom_certificate": False,
-            "pending_update_count": 0,
+            **self.webhook_health,
         }
         if self.webhook.get("url"):
             info["max_connections"] = self.webhook.get("max_connections") or 40

@@ -39,7 +39,13 @@ class HelplineProcess:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = workdir / "helpline.toml"
-        config.write_text('languages = ["en"]\n', encoding="utf-8")
+        # Ofcom's drama range: real-looking numbers, so `serve` starts (it refuses the examples).
+        config.write_text(
+            'languages = ["en"]\n'
+            'children_services_phone = "0161 496 0000"\n'
+            'out_of_hours_phone = "0161 496 0001"\n',
+            encoding="utf-8",
+        )
         self.env = {
             **os.environ,
             "HELPLINE_DATABASE_URL": database_url,

@@ -13,10 +13,25 @@
     return String(Date.now()) + Math.random().toString(16).slice(2);
   }
 
+  // Phone numbers in the helpline's replies (999, 0808 800 5000, +44 7700 900123) become
+  // tel: links, so a parent on a phone taps to call; the parent's own words stay plain text.
+  const PHONE = /((?:\+|\b0)\d(?: ?\d){6,12}\b|\b999\b)/g;
+
+  function fill(item, text, linked) {
+    if (!linked) { item.textContent = text; return; }
+    text.split(PHONE).forEach(function (part, index) {
+      if (index % 2 === 0) { item.appendChild(document.createTextNode(part)); return; }
+      const link = document.createElement("a");
+      link.href = "tel:" + part.replace(/ /g, "");
+      link.textContent = part;
+      item.appendChild(link);
+    });
+  }
+
   function show(direction, text, dir) {
     const item = document.createElement("li");
     item.className = direction;
-    item.textContent = text;
+    fill(item, text, direction === "out");
     item.setAttribute("dir", direction === "in" ? "auto" : dir || "auto");
     list.appendChild(item);
   }

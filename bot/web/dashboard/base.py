@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from bot.conversation.helpline import Helpline
+from bot.core.settings import trial_banner
 from bot.domain.staff import ROLES
 from bot.web.dashboard.auth import Sessions, has_role, secret_key
 from bot.web.dashboard.security import csrf_token
@@ -48,6 +49,7 @@ class Dashboard:
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.templates.env.filters["local"] = self.local
         self.templates.env.globals["language_name"] = language_name
+        self.templates.env.globals["trial_banner"] = trial_banner(services.settings)
 
     def now(self) -> datetime:
         return self.services.now()

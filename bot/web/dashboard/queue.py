@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.domain import concerns
 from bot.domain.callbacks import OPEN_STATUSES
 from bot.web.dashboard.base import Dashboard
 from flows.intake import TOPICS
@@ -157,6 +158,7 @@ def routes(board: Dashboard) -> list[Route]:
                 "languages": languages,
                 "channels": CHANNELS,
                 "mine": mine,
+                "urgent_open": await concerns.count_open(session),
             },
             staff,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,18 +12,19 @@ from starlette.routing import Route
 
 from bot.domain import audit
 from bot.reports import Period, build_report, report_page
-from bot.reports.periods import parse_day
+from bot.reports.periods import current_academic_year, parse_day
 from bot.reports.render import csv_text
 from bot.web.dashboard.base import Dashboard
 from storage.models import Staff
 
 
 def _period(request: Request, today: date) -> tuple[date, date] | str:
-    """The asked-for dates (the last twelve months when none are given), or a readable reason."""
+    """The asked-for dates (the academic year under way when none are given), or a reason."""
     raw_start, raw_end = request.query_params.get("from"), request.query_params.get("to")
+    year_start, year_end = current_academic_year(today)
     try:
-        start = parse_day(raw_start, "The start date") if raw_start else today - timedelta(days=364)
-        end = parse_day(raw_end, "The end date") if raw_end else today
+        start = parse_day(raw_start, "The start date") if raw_start else year_start
+        end = parse_day(raw_end, "The end date") if raw_end else year_end
     except ValueError as exc:
         return f"{exc}."
     if start > end:

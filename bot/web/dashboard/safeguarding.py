@@ -1,8 +1,9 @@
-"""/staff/safeguarding: every risk match and every urgent conversation not yet an enquiry.
+"""/staff/safeguarding: the work queue of urgent concerns, then every risk match.
 
-A child may be at risk in a web chat that gave no number: the bot never closes such a
-conversation, and this page is where staff find it and read what was said. Managers also use
-the match counts to tune the phrase lists (locales/safeguarding/<lang>.txt).
+Each concern (an urgent enquiry, made at the parent's first worrying message) shows its number
+if known, and is assigned, acknowledged and closed with what was done, all audited. A web chat
+may give no number: its conversation can be read here. Managers also use the match counts to
+tune the phrase lists (locales/safeguarding/<lang>.txt).
 """
 
 from __future__ import annotations
@@ -16,15 +17,17 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.domain import audit
+from bot.domain import audit, casework, concerns
 from bot.web.dashboard.base import Dashboard
+from flows.validators import show_phone
 from storage.models import Contact, Conversation, Enquiry, RiskMatch, Staff, TranscriptLine
 
 RECENT_DAYS = 90
 
 
 async def urgent_conversations(session: AsyncSession) -> list[dict[str, Any]]:
-    """Conversations flagged urgent that have no enquiry yet (still talking, or held)."""
+    """Conversations flagged urgent that have no enquiry (flagged before concerns became
+    enquiries at once): still talking, or held."""
     found = []
     statement = select(Conversation, Contact).join(Contact).where(Conversation.enquiry_id.is_(None))
     for conversation, contact in (await session.execute(statement.order_by(Conversation.id))).all():
@@ -63,8 +66,14 @@ def routes(board: Dashboard) -> list[Route]:
             )
         ).all()
         audit.record(session, staff, "view safeguarding", board.now())
+        active = await session.scalars(select(Staff).where(Staff.active).order_by(Staff.name))
         context = {
             "title": "Safeguarding",
+            "now": board.now(),
+            "concerns": await concerns.open_concerns(session),
+            "handled": await concerns.recently_handled(session, since),
+            "officers": list(active),
+            "show_phone": show_phone,
             "matches": matches,
             "counts": counts,
             "conversations": await urgent_conversations(session),
@@ -97,7 +106,34 @@ def routes(board: Dashboard) -> list[Route]:
         response.headers["Cache-Control"] = "no-store"
         return response
 
+    @board.guarded()
+    async def act(request: Request, staff: Staff, session: AsyncSession) -> Response:
+        """assign / acknowledge / handled, each audited; back to the queue when done."""
+        form, now = await request.form(), board.now()
+        step = request.path_params["step"]
+        try:
+            enquiry, callback = await concerns.open_concern(
+                session, request.path_params["reference"]
+            )
+            if step == "acknowledge":
+                concerns.acknowledge(session, enquiry, callback, staff, now)
+            elif step == "handled":
+                what = form.get("what")
+                await concerns.handle(session, enquiry, callback, staff, str(what or ""), now)
+            elif step == "assign":
+                officer = str(form.get("officer") or "")
+                await session.refresh(enquiry, ["callback"])
+                await casework.reassign(
+                    session, enquiry, staff, int(officer) if officer.isdigit() else None, now
+                )
+            else:
+                return board.message(request, "Unknown step.", 404)
+        except (concerns.ConcernError, casework.CaseworkError) as exc:
+            return board.message(request, str(exc))
+        return board.go(request, "/staff/safeguarding")
+
     return [
         Route("/staff/safeguarding", overview, methods=["GET"]),
+        Route("/staff/safeguarding/concerns/{reference}/{step}", act, methods=["POST"]),
         Route("/staff/safeguarding/conversations/{conversation_id}", conversation, methods=["GET"]),
     ]

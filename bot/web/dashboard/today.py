@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.domain import concerns
 from bot.domain.callbacks import OPEN_STATUSES
 from bot.web.dashboard.auth import has_role
 from bot.web.dashboard.base import Dashboard
@@ -103,6 +104,7 @@ def routes(board: Dashboard) -> list[Route]:
             "topics": TOPIC_LABELS,
             "no_rota": not await rota_is_set(session, day),
             "day": day,
+            "urgent_open": await concerns.count_open(session),
         }
         return board.render(request, "today.html", context, staff)
 

@@ -309,7 +309,12 @@ async def test_set_webhook_registers_the_public_url_with_the_secret(
     assert tg.webhook["secret_token"] == WEBHOOK_SECRET
     assert tg.webhook["allowed_updates"] == ALLOWED_UPDATES
     assert [c["command"] for c in tg.commands] == ["start", "status", "help", "stop"]
-    assert "telegram webhook set to https://" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "telegram webhook set to https://" in out
+    assert "0 update(s) waiting; last delivery error: none" in out
+    tg.webhook_trouble(7, "Connection refused")
+    assert await set_webhook(channel_services, None) == 0
+    assert "7 update(s) waiting; last delivery error: Connection refused" in capsys.readouterr().out
 
     no_token = replace(
         channel_services, settings=replace(channel_services.settings, telegram_bot_token="")

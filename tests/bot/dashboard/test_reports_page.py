@@ -50,3 +50,15 @@ async def test_an_officer_may_not_see_reports(
     await sign_in(client, "olu@example.org")
     assert (await client.get("/staff/reports")).status_code == 403
     assert (await client.get("/staff/reports.csv")).status_code == 403
+
+
+async def test_the_reports_page_opens_on_the_academic_year(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    await add_staff(services, "mo@example.org", "manager")
+    await sign_in(client, "mo@example.org")
+    page = await client.get("/staff/reports")  # the test clock says Monday 23 November 2026
+    assert page.status_code == 200
+    assert 'name="from" value="2026-09-01"' in page.text
+    assert 'name="to" value="2027-07-31"' in page.text
+    assert "01 Sep 2026 – 31 Jul 2027" in page.text

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.cli.main import main
+from bot.reports.periods import current_academic_year
 
 
 @pytest.fixture
@@ -88,3 +91,44 @@ def test_a_bad_import_names_lines_and_imports_nothing(
     assert "| Total | 0 | 0 |" in capsys.readouterr().out
     assert main(["import", str(env / "missing.csv")]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("today", "first"),
+    [
+        (date(2026, 8, 31), date(2025, 9, 1)),
+        (date(2026, 9, 1), date(2026, 9, 1)),
+        (date(2027, 1, 15), date(2026, 9, 1)),
+        (date(2027, 7, 31), date(2026, 9, 1)),
+    ],
+)
+def test_the_academic_year_runs_september_to_july(today: date, first: date) -> None:
+    assert current_academic_year(today) == (first, date(first.year + 1, 7, 31))
+
+
+def test_no_dates_mean_this_academic_year_and_year_names_its_autumn(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    today = datetime.now(ZoneInfo("Europe/London")).date()
+    first = today.year if today.month >= 9 else today.year - 1
+    assert main(["report", "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith(f"Report 01 Sep {first} – 31 Jul {first + 1}")
+    assert main(["report", "--year", "2010", "--format", "csv"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Report 01 Sep 2010 – 31 Jul 2011")
+    assert "Cases 01 Sep 2009 – 31 Jul 2010" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--year", "2010", "--from", "2010-09-01"], "either --year or --from and --to"),
+        (["--from", "2010-09-01"], "give both --from and --to"),
+        (["--year", "1066"], "--year 1066 is not a year from 1990"),
+    ],
+)
+def test_year_and_dates_that_do_not_fit_get_a_readable_error(
+    env: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["report", *argv]) == 2
+    assert message in capsys.readouterr().err
