@@ -24,7 +24,7 @@ from bot.core.settings import Settings
 from bot.web.app import create_app
 from bot.wiring import build_services
 from storage.db import make_engine, make_sessionmaker
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, test_settings
 from tests.fakes.server import LiveServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,6 +34,13 @@ PASSWORD = "kettle-orbit-Ramsbottom-97"
 BLOCKING = ("serious", "critical")
 ALSO_BLOCKING = ("empty-table-header",)  # minor to axe, but found on the rota page: kept out
 AXE = Axe()
+
+
+def service_settings(db_url: str, **changes: Any) -> Settings:
+    """A service set up for real: its own safety numbers, so no trial banner on any page."""
+    changes.setdefault("children_services_phone", "01632 960123")
+    changes.setdefault("out_of_hours_phone", "01632 960456")
+    return test_settings(db_url, **changes)
 
 
 @dataclass

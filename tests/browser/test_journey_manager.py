@@ -22,10 +22,11 @@ from tests.browser.journeys import (
     helpline,
     new_page,
     served,
+    service_settings,
     sign_in,
 )
 from tests.browser.test_journey_officer import parent_asks
-from tests.conftest import FakeClock, test_settings
+from tests.conftest import FakeClock
 
 pytestmark = pytest.mark.browser
 PERIOD = "from=2026-09-01&to=2026-11-23"
@@ -39,7 +40,7 @@ HISTORY = (
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return test_settings(db_url)
+    return service_settings(db_url)
 
 
 async def row_of(page: Page, table: str, name: str) -> list[str]:

@@ -22,17 +22,18 @@ from tests.browser.journeys import (
     new_page,
     no_sideways_scroll,
     served,
+    service_settings,
     sign_in,
 )
 from tests.browser.test_journey_parent import answer
-from tests.conftest import FakeClock, test_settings
+from tests.conftest import FakeClock
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return test_settings(db_url)
+    return service_settings(db_url)
 
 
 async def parent_asks(page: Page, url: str) -> str:

@@ -22,8 +22,9 @@ from tests.browser.journeys import (
     new_page,
     no_sideways_scroll,
     served,
+    service_settings,
 )
-from tests.conftest import FakeClock, london, test_settings
+from tests.conftest import FakeClock, london
 
 pytestmark = pytest.mark.browser
 LANGUAGES = ("en", "ur", "pl")
@@ -48,7 +49,7 @@ STEPS: list[tuple[str, int | str]] = [
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return test_settings(db_url, languages=LANGUAGES)
+    return service_settings(db_url, languages=LANGUAGES)
 
 
 async def replies(page: Page) -> int:
