@@ -58,6 +58,7 @@ lint: install-test
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/bandit -q -r bot flows storage -c pyproject.toml
 
 test: install-test browser lint
 	$(BIN)/pytest -q

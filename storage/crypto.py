@@ -15,10 +15,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from sqlalchemy import JSON, Column, Connection, Dialect, MetaData, Table, Text, select, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    Dialect,
+    MetaData,
+    Table,
+    Text,
+    inspect,
+    select,
+    update,
+)
 from sqlalchemy.types import TypeDecorator
 
-TOKEN_PREFIX = "gAAAAA"  # every Fernet token starts with version byte 0x80 + a timestamp
+# Every Fernet token starts with version byte 0x80 and a timestamp (a format, not a secret).
+TOKEN_PREFIX = "gAAAAA"  # nosec B105
 
 
 class KeysNotConfigured(RuntimeError):
@@ -145,6 +157,7 @@ SEALED = (
     Sealed("survey_response", "helped"),
     Sealed("voice_call", "caller", hash_column="caller_hash"),
     Sealed("voice_call", "state", json=True),
+    Sealed("staff", "totp_secret"),
 )
 
 
@@ -195,8 +208,11 @@ def reseal_all(connection: Connection, *, decrypt_only: bool = False, batch: int
     the cells are written back as plain text (the schema downgrade). Returns rows rewritten.
     """
     by_table: dict[str, list[Sealed]] = {}
+    existing = inspect(connection)
+    present = {name: {c["name"] for c in existing.get_columns(name)} for name in _tables()}
     for sealed in SEALED:
-        by_table.setdefault(sealed.table, []).append(sealed)
+        if sealed.column in present[sealed.table]:  # an older schema (a migration) may lack it
+            by_table.setdefault(sealed.table, []).append(sealed)
     rewritten = 0
     for name, columns in by_table.items():
         table = _raw_table(name, columns)
@@ -218,6 +234,10 @@ def reseal_all(connection: Connection, *, decrypt_only: bool = False, batch: int
                     connection.execute(update(table).where(table.c.id == row.id).values(**values))
                     rewritten += 1
     return rewritten
+
+
+def _tables() -> set[str]:
+    return {s.table for s in SEALED}
 
 
 def needs_keys(connection: Connection) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +51,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def private_sqlite_file(url: str) -> None:
+    """Create a new SQLite file readable by its owner only (0600) before SQLite opens it with
+    the umask's wider mode; SQLite gives its -wal and -shm files the same mode."""
+    if not url.startswith("sqlite"):
+        return
+    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # Another process may create it first: it makes it the same way.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets its pragmas on every connection.
 
@@ -56,6 +72,7 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
+        private_sqlite_file(url)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

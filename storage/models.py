@@ -202,6 +202,31 @@ class Staff(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     last_login_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    # The second factor: the TOTP secret (encrypted), on once a code from it was confirmed.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText())
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None]  # the last 30-second step a code was accepted for
+
+
+class RecoveryCode(Base):
+    """One-time codes for a lost authenticator, kept as keyed hashes; each works once."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]
+
+
+class KeyCheck(Base):
+    """A value made with a key when it was first used, to notice a changed key at start."""
+
+    __tablename__ = "key_check"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime]
 
 
 OPEN_SQL = "status IN ('queued', 'assigned', 'attempted')"  # bot.domain.callbacks.OPEN_STATUSES

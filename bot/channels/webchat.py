@@ -1,13 +1,13 @@
-"""The web chat at /chat: a small accessible page, the conversation kept by a random cookie.
+"""The web chat at /chat: a small accessible page, the conversation kept by a signed cookie.
 
-The cookie holds a random token, never a name or number; the conversation lives in the store,
-so a page reload (or a server restart) shows it again.
+The cookie holds a random token signed by the server, never a name or number; the conversation
+lives in the store under a keyed hash of that token, so a page reload (or a server restart)
+shows it again and a copy of the store opens no conversation.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +18,11 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from bot.channels.webchat_guard import HEADERS, ChatTokens, Limits, chat_address
 from bot.conversation.helpline import Helpline
 from bot.conversation.router import Inbound
 from bot.core.i18n import office_hours, text_direction
+from bot.core.keys import session_secret
 from bot.core.settings import trial_banner
 from flows.engine import N_, Reply
 from storage.crypto import lookup_hash
@@ -33,19 +35,10 @@ MAX_BODY = 16 * 1024
 templates = Jinja2Templates(directory=HERE / "templates")
 
 
-def _token(request: Request) -> str | None:
-    token = request.cookies.get(COOKIE, "")
-    return (
-        token
-        if 20 <= len(token) <= 64 and token.replace("-", "").replace("_", "").isalnum()
-        else None
-    )
-
-
-def _with_cookie(response: Response, token: str, secure: bool) -> Response:
+def _with_cookie(response: Response, value: str, secure: bool) -> Response:
     response.set_cookie(
         COOKIE,
-        token,
+        value,
         max_age=30 * 24 * 3600,
         httponly=True,
         samesite="strict",
@@ -59,11 +52,18 @@ def _error(message: str, status: int) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _language(services: Helpline, token: str) -> str:
+def _guarded(response: Response) -> Response:
+    for name, value in HEADERS.items():
+        response.headers[name] = value
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+async def _language(services: Helpline, address: str) -> str:
     async with services.sessions() as session:
         contact = await session.scalar(
             select(Contact).where(
-                Contact.channel == "webchat", Contact.address_hash == lookup_hash(token)
+                Contact.channel == "webchat", Contact.address_hash == lookup_hash(address)
             )
         )
         if contact is None:
@@ -99,11 +99,16 @@ def _render(reply: Reply, language: str) -> dict[str, Any]:
 
 def routes(services: Helpline) -> list[Route | Mount]:
     secure = services.settings.public_url.startswith("https://")
+    tokens, limits = ChatTokens(session_secret(services.settings)), Limits()
+
+    def _address(request: Request) -> str | None:
+        """The store's key for this chat, from a cookie the server signed (else None)."""
+        token = tokens.check(request.cookies.get(COOKIE))
+        return chat_address(token) if token else None
 
     async def page(request: Request) -> Response:
-        known = _token(request)
-        token = known or secrets.token_urlsafe(24)
-        language = await _language(services, known) if known else "en"
+        address = _address(request)
+        language = await _language(services, address) if address else "en"
         context = {
             "service": services.settings.service_name,
             "phone": services.settings.service_phone,
@@ -113,18 +118,19 @@ def routes(services: Helpline) -> list[Route | Mount]:
             "trial_banner": trial_banner(services.settings),
         }
         response = templates.TemplateResponse(request, "chat.html", context)
-        response.headers["Cache-Control"] = "no-store"
-        return _with_cookie(response, token, secure)
+        if tokens.check(request.cookies.get(COOKIE)) is None:
+            _with_cookie(response, tokens.issue(), secure)
+        return _guarded(response)
 
     async def history(request: Request) -> Response:
-        token = _token(request)
-        if token is None:
-            return JSONResponse({"lines": [], "dir": "ltr", "lang": "en"})
-        language = await _language(services, token)
+        address = _address(request)
+        if address is None:
+            return _guarded(JSONResponse({"lines": [], "dir": "ltr", "lang": "en"}))
+        language = await _language(services, address)
         async with services.sessions() as session:
             contact_id = await session.scalar(
                 select(Contact.id).where(
-                    Contact.channel == "webchat", Contact.address_hash == lookup_hash(token)
+                    Contact.channel == "webchat", Contact.address_hash == lookup_hash(address)
                 )
             )
             lines = (
@@ -145,22 +151,28 @@ def routes(services: Helpline) -> list[Route | Mount]:
                 .choices
             )
         payload = [{"direction": line.direction, "text": line.text} for line in lines]
-        response = JSONResponse(
-            {
-                "lines": payload,
-                "choices": choices,
-                "dir": text_direction(language),
-                "lang": language,
-                "page": page_words(services, language),
-            }
+        return _guarded(
+            JSONResponse(
+                {
+                    "lines": payload,
+                    "choices": choices,
+                    "dir": text_direction(language),
+                    "lang": language,
+                    "page": page_words(services, language),
+                }
+            )
         )
-        response.headers["Cache-Control"] = "no-store"
-        return response
 
     async def message(request: Request) -> Response:
-        token = _token(request)
+        return _guarded(await _message(request))
+
+    async def _message(request: Request) -> Response:
+        token = tokens.check(request.cookies.get(COOKIE))
         if token is None:
             return _error("Please reload the page to start a chat.", 400)
+        client = request.client.host if request.client else "unknown"
+        if not limits.allow(token, client, services.now()):
+            return _error("That is a lot of messages at once: please wait a minute.", 429)
         if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
             return _error("Send the message as JSON.", 415)
         body = await request.body()
@@ -184,14 +196,16 @@ def routes(services: Helpline) -> list[Route | Mount]:
         # Lone surrogates and NULs cannot be stored: keep everything else exactly as written.
         text = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
         message_id = message_id.encode("utf-8", "replace").decode("utf-8")
+        address = chat_address(token)
         inbound = Inbound(
             channel="webchat",
-            address=token,
-            provider_id=f"{token}:{message_id}",
+            address=address,
+            provider_id=f"{address[:32]}:{message_id}",  # the keyed hash, never the token
             text=text,
             received_at=services.now(),
         )
         processed = await services.router.deliver_message(inbound)
+        limits.taken(token, client, services.now())
         language = processed.language or "en"
         return JSONResponse(
             {

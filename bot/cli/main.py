@@ -28,9 +28,10 @@ from bot.cli import (
 )
 from bot.cli.database import require_schema
 from bot.conversation.helpline import Helpline
+from bot.core import logs
 from bot.core.errors import HelplineError
 from bot.core.i18n import CatalogMissing
-from bot.core.keys import local_key_notice
+from bot.core.keys import check_lookup_key, local_key_notice
 from bot.core.settings import Settings, SettingsError, load_settings
 from bot.domain.callbacks import open_queue
 from bot.jobs.scheduler import SchedulerRunner
@@ -49,6 +50,8 @@ async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
         await require_schema(settings)  # before any key file or empty database is made
     services = build_services(settings)
     try:
+        if args.command not in {"keys", "db", "chat"}:  # rotate re-hashes; the others migrate
+            await check_lookup_key(services.sessions, services.now())
         return await handler(services, args)
     finally:
         await services.close()
@@ -64,7 +67,18 @@ def serve(args: argparse.Namespace) -> int:
         print(line)
     for line in serve_warnings(settings):
         print(f"warning: {line}", file=sys.stderr)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", server_header=False)
+    # log_config=None: uvicorn's own lines go through our redacting handler like every other.
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        log_config=None,
+        server_header=False,
+        # Behind a reverse proxy, the client is the one it forwards (throttling, audit).
+        proxy_headers=bool(args.forwarded_allow_ips),
+        forwarded_allow_ips=args.forwarded_allow_ips or None,
+    )
     return 0
 
 
@@ -154,6 +168,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler here")
+    p.add_argument(
+        "--forwarded-allow-ips",
+        metavar="ADDRESSES",
+        default="",
+        help="comma-separated addresses of your reverse proxy, whose X-Forwarded-For is trusted",
+    )
     p.set_defaults(sync=serve)
 
     p = commands.add_parser("chat", help="the parent's intake in this terminal")
@@ -182,10 +202,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     level = logging.INFO if args.command in {"serve", "scheduler"} else logging.WARNING
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # APScheduler reports every run of every job at INFO: four lines a minute of nothing.
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     try:
+        logs.configure(load_settings(), level)
         if getattr(args, "sync", None):
             return int(args.sync(args))
         return asyncio.run(_with_services(args.run, args))

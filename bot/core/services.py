@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.clock import WorkingClock
 from bot.core.i18n import Catalogs
+from bot.core.keys import check_lookup_key
 from bot.core.settings import Settings
 from flows.engine import Reply
 from storage.db import upgrade
@@ -37,6 +38,7 @@ class Services:
     async def migrate(self) -> None:
         """Bring the schema up to date (Alembic runs its own loop, so in a thread)."""
         await asyncio.to_thread(upgrade, self.settings.database_url)
+        await check_lookup_key(self.sessions, self.now())
 
     async def close(self) -> None:
         await self.engine.dispose()

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import aiosmtplib
 
@@ -39,15 +39,20 @@ class SmtpTarget:
     username: str | None
     password: str | None
     use_tls: bool
+    start_tls: bool = True  # refuse a server that will not upgrade the connection
 
 
 def parse_smtp_url(url: str) -> SmtpTarget:
-    """smtp://user:pass@host:port (STARTTLS when offered) or smtps://... (TLS from the start)."""
+    """smtp://user:pass@host:port (STARTTLS required) or smtps://... (TLS from the start);
+    `?tls=none` only for a relay on the same machine or network, where there is no TLS."""
     parts = urlsplit(url)
     if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
         raise SettingsError(
             "HELPLINE_SMTP_URL must look like smtp://user:pass@host:587 or smtps://"
         )
+    tls = dict(parse_qsl(parts.query)).get("tls", "")
+    if tls not in {"", "none"}:
+        raise SettingsError("HELPLINE_SMTP_URL: ?tls= may only be none (no TLS at all)")
     use_tls = parts.scheme == "smtps"
     return SmtpTarget(
         hostname=parts.hostname,
@@ -55,6 +60,7 @@ def parse_smtp_url(url: str) -> SmtpTarget:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
         use_tls=use_tls,
+        start_tls=not use_tls and tls != "none",
     )
 
 
@@ -88,6 +94,7 @@ class Mailer:
                 username=self.target.username,
                 password=self.target.password,
                 use_tls=self.target.use_tls,
+                start_tls=self.target.start_tls,
                 timeout=30,
             )
         except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPSenderRefused) as exc:

@@ -10,7 +10,7 @@ import html
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 TELEGRAM_PREFIX = "telegram:"
 # Kinds that go by email only: long tables read at a desk, not on a phone.
 EMAIL_ONLY = frozenset({"digest"})
+# One safeguarding alert per conversation in this time; later concerns are counted on it.
+ALERT_INTERVAL = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -69,8 +71,10 @@ def render_alert(kind: str, data: dict[str, Any], settings: Settings) -> Message
     due_text = when(datetime.fromisoformat(due), settings) if due else None
     if kind == "safeguarding_alert":
         where = f"enquiry {reference}" if reference else f"a {data.get('channel')} conversation"
+        times = int(data.get("count") or 1)
         lines = [
-            f"A safeguarding concern was raised in {where}.",
+            f"A safeguarding concern was raised in {where}"
+            + (f" ({times} times in this conversation)." if times > 1 else "."),
             "The contact was given 999, children's services and the NSPCC numbers.",
             "Please read the conversation and act on it now.",
         ]
@@ -93,6 +97,51 @@ def render_alert(kind: str, data: dict[str, Any], settings: Settings) -> Message
         ]
         return simple(settings, f"OVERDUE: {reference} was due {due_text}", lines, link)
     return simple(settings, f"Helpline notice {reference or ''}".strip(), [kind], link)
+
+
+async def safeguarding_alert(
+    session: AsyncSession,
+    clock: WorkingClock,
+    *,
+    contact_id: int,
+    enquiry_id: int | None,
+    reference: str | None,
+    channel: str,
+    step: str,
+    now: datetime,
+) -> bool:
+    """Queue the duty alert for a concern, unless this conversation already had one within
+    ALERT_INTERVAL: then count the concern on that alert instead. True when a row was queued.
+
+    Six risky messages in a second are one alert that says "6 times", not six alerts."""
+    recent = await session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.kind == "safeguarding_alert",
+            OutboxMessage.contact_id == contact_id,
+            OutboxMessage.created_at > now - ALERT_INTERVAL,
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    if recent is not None:
+        payload = dict(recent.payload)
+        payload["count"] = int(payload.get("count") or 1) + 1
+        payload["reference"] = payload.get("reference") or reference
+        recent.payload = payload  # a new dict, so the encrypted column is written again
+        return False
+    outbox.enqueue(
+        session,
+        channel="staff",
+        address="duty",
+        kind="safeguarding_alert",
+        payload={"reference": reference, "channel": channel, "step": step, "count": 1},
+        now=now,
+        contact_id=contact_id,
+        enquiry_id=enquiry_id,
+        send_after=clock.next_opening(now),  # now in office hours, else at the opening
+    )
+    return True
 
 
 async def managers(session: AsyncSession) -> list[Staff]:

@@ -52,6 +52,10 @@ class Person:
     enquiry_ids: set[int] = field(default_factory=set)
     callback_ids: set[int] = field(default_factory=set)
     hashes: set[str] = field(default_factory=set)
+    call_sids: set[str] = field(default_factory=set)
+
+    def size(self) -> int:
+        return len(self.contact_ids) + len(self.enquiry_ids) + len(self.hashes)
 
 
 def phone_hashes(number: str) -> set[str]:
@@ -63,11 +67,16 @@ def phone_hashes(number: str) -> set[str]:
 async def find_person(
     session: AsyncSession, *, phone: str | None = None, reference: str | None = None
 ) -> Person:
-    """Start from a number or a reference and follow contacts, enquiries and numbers once."""
+    """Start from a number or a reference and follow every link until nothing new turns up.
+
+    A number finds contacts (SMS, WhatsApp, voice) and enquiries that gave it as the callback
+    number; an enquiry brings its contact (a web chat or a Telegram chat) and that contact's
+    other enquiries and conversations; a phone call brings its enquiry; and so on, to a fixed
+    point, so an enquiry made in a web chat is found by the number typed into it.
+    """
     person = Person()
-    phones: set[str] = set()
     if phone is not None:
-        phones.add(phone)
+        person.hashes |= phone_hashes(phone)
     if reference is not None:
         enquiry = await session.scalar(
             select(Enquiry).where(Enquiry.reference == reference.strip().upper())
@@ -75,31 +84,69 @@ async def find_person(
         if enquiry is None:
             raise HelplineError(f"no enquiry has the reference {reference.strip().upper()}")
         person.enquiry_ids.add(enquiry.id)
-        if enquiry.contact_id is not None:
-            person.contact_ids.add(enquiry.contact_id)
-        if enquiry.callback_phone:
-            phones.add(enquiry.callback_phone)
-    for number in phones:
-        person.hashes |= phone_hashes(number)
-    if person.hashes:
-        found = await session.scalars(
-            select(Contact.id).where(Contact.address_hash.in_(person.hashes))
-        )
-        person.contact_ids |= set(found)
-    conditions: list[ColumnElement[bool]] = [Enquiry.contact_id.in_(person.contact_ids)]
-    if phones:
-        conditions.append(Enquiry.callback_phone_hash.in_({lookup_hash(p) for p in phones}))
-    person.enquiry_ids |= set(await session.scalars(select(Enquiry.id).where(or_(*conditions))))
-    hashes = await session.scalars(
-        select(Contact.address_hash).where(Contact.id.in_(person.contact_ids))
-    )
-    person.hashes |= {h for h in hashes if h}
+    while True:
+        before = person.size()
+        await _follow_links(session, person)
+        if person.size() == before:
+            break
     person.callback_ids = set(
         await session.scalars(
             select(Callback.id).where(Callback.enquiry_id.in_(person.enquiry_ids))
         )
     )
     return person
+
+
+async def _follow_links(session: AsyncSession, person: Person) -> None:
+    """One round: every row that names a key already known adds the keys it holds."""
+    hashes = person.hashes or {""}
+    contacts = await session.execute(
+        select(Contact.id, Contact.address_hash).where(
+            or_(Contact.id.in_(person.contact_ids), Contact.address_hash.in_(hashes))
+        )
+    )
+    for contact_id, address_hash in contacts:
+        person.contact_ids.add(contact_id)
+        if address_hash:
+            person.hashes.add(address_hash)
+    enquiries = await session.execute(
+        select(Enquiry.id, Enquiry.contact_id, Enquiry.callback_phone_hash).where(
+            or_(
+                Enquiry.id.in_(person.enquiry_ids),
+                Enquiry.contact_id.in_(person.contact_ids),
+                Enquiry.callback_phone_hash.in_(hashes),
+            )
+        )
+    )
+    for enquiry_id, owner_id, phone_hash in enquiries:
+        person.enquiry_ids.add(enquiry_id)
+        if owner_id is not None:
+            person.contact_ids.add(owner_id)
+        if phone_hash:
+            person.hashes.add(phone_hash)
+    conversations = await session.execute(
+        select(Conversation.contact_id, Conversation.enquiry_id).where(
+            or_(
+                Conversation.contact_id.in_(person.contact_ids),
+                Conversation.enquiry_id.in_(person.enquiry_ids),
+            )
+        )
+    )
+    for talker_id, talk_enquiry_id in conversations:
+        person.contact_ids.add(talker_id)
+        if talk_enquiry_id is not None:
+            person.enquiry_ids.add(talk_enquiry_id)
+    calls = await session.execute(
+        select(VoiceCall.call_sid, VoiceCall.enquiry_id, VoiceCall.caller_hash).where(
+            or_(VoiceCall.enquiry_id.in_(person.enquiry_ids), VoiceCall.caller_hash.in_(hashes))
+        )
+    )
+    for call_sid, call_enquiry_id, caller_hash in calls:
+        person.call_sids.add(call_sid)
+        if call_enquiry_id is not None:
+            person.enquiry_ids.add(call_enquiry_id)
+        if caller_hash:
+            person.hashes.add(caller_hash)
 
 
 def _sections(p: Person) -> list[tuple[str, type[Base], ColumnElement[bool]]]:
@@ -128,7 +175,11 @@ def _sections(p: Person) -> list[tuple[str, type[Base], ColumnElement[bool]]]:
         ("case notes", CaseNote, CaseNote.enquiry_id.in_(by_enquiry)),
         ("case actions", CaseAction, CaseAction.enquiry_id.in_(by_enquiry)),
         ("survey responses", SurveyResponse, SurveyResponse.enquiry_id.in_(by_enquiry)),
-        ("recordings", Recording, Recording.enquiry_id.in_(by_enquiry)),
+        (
+            "recordings",
+            Recording,
+            or_(Recording.enquiry_id.in_(by_enquiry), Recording.call_sid.in_(p.call_sids)),
+        ),
         (
             "phone calls",
             VoiceCall,
@@ -154,7 +205,13 @@ def _sections(p: Person) -> list[tuple[str, type[Base], ColumnElement[bool]]]:
         (
             "messages received",
             InboxMessage,
-            InboxMessage.address_hash.in_(p.hashes) if p.hashes else false(),
+            or_(
+                InboxMessage.address_hash.in_(p.hashes) if p.hashes else false(),
+                *(  # a call's recording and status callbacks carry its CallSid, not the number
+                    InboxMessage.provider_id.startswith(f"{sid}:", autoescape=True)
+                    for sid in sorted(p.call_sids)
+                ),
+            ),
         ),
         ("audit entries", AuditEntry, AuditEntry.enquiry_id.in_(by_enquiry)),
     ]

@@ -13,9 +13,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import WorkingClock
+from bot.domain.alerts import safeguarding_alert
 from flows.engine import Reply
 from flows.safeguarding import RiskMatch as RiskFound
-from storage import inbox, outbox
+from storage import inbox
 from storage.models import Contact, Conversation, Enquiry, RiskMatch, TranscriptLine
 
 log = logging.getLogger(__name__)
@@ -49,17 +50,18 @@ async def raise_concern(
             at=now,
         )
     )
-    outbox.enqueue(
+    queued = await safeguarding_alert(
         session,
-        channel="staff",
-        address="duty",
-        kind="safeguarding_alert",
-        payload={"reference": enquiry.reference, "channel": channel, "step": step},
-        now=now,
+        clock,
+        contact_id=contact.id,
         enquiry_id=enquiry.id,
-        send_after=clock.next_opening(now),  # now in office hours, else at the opening
+        reference=enquiry.reference,
+        channel=channel,
+        step=step,
+        now=now,
     )
-    log.warning("safeguarding concern raised on a %s conversation", channel)
+    again = "" if queued else " (counted on the alert already queued)"
+    log.warning("safeguarding concern raised on a %s conversation%s", channel, again)
 
 
 async def forget(

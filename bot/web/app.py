@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -23,6 +24,7 @@ from bot.core.settings import Settings, load_settings
 from bot.web import dashboard, errors, health, limits, metrics
 from bot.web.messaging import Messaging
 from bot.wiring import build_services
+from flows import safeguarding
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +54,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         if migrate:
             await services.migrate()
+        # Compile the safeguarding patterns before the first parent writes (about 2 s).
+        await asyncio.to_thread(safeguarding.warm)
         recovered = await services.router.recover()
         if recovered:
             log.info("processed %d deliveries left over from before a restart", recovered)

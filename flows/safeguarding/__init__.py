@@ -38,7 +38,7 @@ def _default_concepts() -> RiskConcepts:
 
 
 def warm() -> None:
-    """Compile every list and load the dictionaries now, so the first parent does not wait."""
+    """Compile every list and read the lemma tables now, so the first parent does not wait."""
     find_risk("warm")
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from flows.safeguarding import lemmas
+from flows.safeguarding import anchors, lemmas
 from flows.safeguarding.phrases import RiskMatch
 from flows.safeguarding.text import DEFAULT_DIRECTORY, LANGUAGES, normalise
 from flows.safeguarding.views import concept_views
@@ -89,6 +89,21 @@ def compile_pattern(line: str) -> re.Pattern[str]:
     return re.compile("".join(parts))
 
 
+def _anchor(line: str) -> list[anchors.Key]:
+    """The words to look up before trying this pattern (see anchors.py)."""
+    elements = []
+    for negation, element, _stray in _ELEMENT.findall(line):
+        if negation or _GAP.fullmatch(element):
+            continue
+        inner = element[1:-1] if element.startswith("(") else element
+        keys = []
+        for option in inner.split("|"):
+            words = ["*".join(normalise(p) for p in w.split("*")) for w in _words(option)]
+            keys.append(max((anchors.key(w) for w in words), key=lambda k: len(k[1])))
+        elements.append(keys)
+    return anchors.best(elements)
+
+
 @dataclass(frozen=True)
 class _Concept:
     category: str
@@ -108,9 +123,16 @@ def _parse(text: str) -> list[tuple[str, str]]:
     return found
 
 
+def _compiled(language: str, pairs: list[tuple[str, str]]) -> list[_Concept]:
+    try:
+        return [_Concept(category, line, compile_pattern(line)) for category, line in pairs]
+    except PatternError as error:
+        raise PatternError(f"concepts/{language}.txt: {error}") from error
+
+
 class RiskConcepts:
-    """Every language's concept patterns, compiled once; one combined regex per language
-    turns an innocent message away in a single search."""
+    """Every language's concept patterns, compiled once and indexed by anchor word, so an
+    innocent message is turned away by dictionary look-ups."""
 
     def __init__(self, lists: dict[str, list[tuple[str, str]]]) -> None:
         self._tables = {
@@ -118,14 +140,10 @@ class RiskConcepts:
             for language, pairs in lists.items()
             if language in lemmas.LEMMATISED
         }
-        self._concepts = {
-            language: [_Concept(c, line, compile_pattern(line)) for c, line in pairs]
-            for language, pairs in lists.items()
-        }
-        self._any = {
-            language: re.compile("|".join(f"(?:{c.pattern.pattern})" for c in concepts))
+        self._concepts = {language: _compiled(language, pairs) for language, pairs in lists.items()}
+        self._anchors = {
+            language: anchors.AnchorIndex([_anchor(c.line) for c in concepts])
             for language, concepts in self._concepts.items()
-            if concepts
         }
 
     @classmethod
@@ -146,18 +164,20 @@ class RiskConcepts:
 
     def find_in(self, text: str, language: str) -> RiskMatch | None:
         """The first of this language's concepts the message says, or None."""
-        combined = self._any.get(language)
-        if combined is None:
+        index = self._anchors.get(language)
+        if index is None:
             return None
         table = self._tables.get(language)
         views = concept_views(text)
         readings = views if table is None else _readings(views, table)
-        if not any(combined.search(reading) for reading in readings):
-            return None
-        for concept in self._concepts[language]:
+        forms = {
+            form for reading in readings for token in reading.split() for form in token.split("=")
+        }
+        for number in index.candidates(forms):
+            concept = self._concepts[language][number]
             if any(concept.pattern.search(reading) for reading in readings):
                 return RiskMatch(language, concept.category, concept.line)
-        return None  # pragma: no cover - the combined regex and the loop see the same patterns
+        return None
 
     def find(self, text: str, languages: Iterable[str] = LANGUAGES) -> RiskMatch | None:
         wanted = [languages] if isinstance(languages, str) else list(languages)

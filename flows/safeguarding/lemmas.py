@@ -28,9 +28,8 @@ _MARKS = re.compile(r"[\u0300-\u036f]")
 
 
 def signature(words: Iterable[str]) -> str:
-    """What a table was built for: the patterns' words and the simplemma version."""
-    text = "\n".join(sorted(set(words))) + f"\nsimplemma {version('simplemma')}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    """What a table was built for: the patterns' words."""
+    return hashlib.sha256("\n".join(sorted(set(words))).encode()).hexdigest()[:16]
 
 
 def _vocabulary(words: Iterable[str]) -> re.Pattern[str]:
@@ -63,21 +62,24 @@ def build(language: str, words: Iterable[str]) -> Table:
 
 def load(language: str, words: Iterable[str], folder: Path = TABLE_DIRECTORY) -> Table:
     """The saved table when it was built for these words, else one built now (slow)."""
-    expected, path = signature(words), folder / f"{language}.tsv"
+    words = list(words)
+    path, saved, built_for = folder / f"{language}.tsv", {}, ""
     if path.is_file():
-        lines = path.read_text(encoding="utf-8").splitlines()
-        if lines and lines[0] == f"# {language} {expected}":
-            return {
-                key: tuple(found.split(","))
-                for key, found in (line.split("\t") for line in lines[1:])
-            }
-    return build(language, words)
+        header, *lines = path.read_text(encoding="utf-8").splitlines()
+        built_for = header.split()[2] if len(header.split()) > 2 else ""
+        saved = {key: tuple(found.split(",")) for key, found in (ln.split("\t") for ln in lines)}
+    if built_for == signature(words):
+        return saved
+    try:
+        return build(language, words)
+    except ImportError:  # simplemma not installed: a slightly stale table beats none
+        return saved
 
 
 def write(language: str, words: Iterable[str], folder: Path = TABLE_DIRECTORY) -> int:
     words = list(words)
     table = build(language, words)
-    lines = [f"# {language} {signature(words)}"]
+    lines = [f"# {language} {signature(words)} simplemma {version('simplemma')}"]
     lines += [f"{key}\t{','.join(found)}" for key, found in table.items()]
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{language}.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")

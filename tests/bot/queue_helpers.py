@@ -20,7 +20,7 @@ TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
 
 def queue_settings(settings: Settings, **changes: object) -> Settings:
     defaults: dict[str, object] = {
-        "smtp_url": "smtp://127.0.0.1:1",
+        "smtp_url": "smtp://127.0.0.1:1?tls=none",
         "mail_from": "helpline@council.gov.uk",
         "telegram_bot_token": TOKEN,
         "public_url": "https://helpline.example.org",

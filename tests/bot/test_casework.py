@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.conversation.router import Inbound
+from bot.core.keys import session_secret as secret_key
 from bot.core.services import Services
 from bot.core.settings import Settings, SettingsError
 from bot.domain import casework
-from bot.web.dashboard.auth import secret_key
 from bot.web.dashboard.queue import PAGE, Filters, cursor_of, statement
 from storage.models import Callback, Enquiry, OutboxMessage, Staff, SurveyResponse
 from tests.bot.dashboard.helpers import add_staff, enquire

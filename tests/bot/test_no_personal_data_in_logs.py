@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import io
+import json
 import logging
 import uuid
+from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from bot.core import logs
 from bot.core.services import Services
+from bot.core.settings import Settings, SettingsError, load_settings
 from bot.web.app import create_app
 from tests.parent import ANSWERS
 
@@ -82,3 +88,60 @@ async def test_a_whole_web_chat_logs_nothing_personal(
     logged = "\n".join(f"{r.name} {r.getMessage()} {r.args!r} {r.exc_text or ''}" for r in records)
     for secret in (*SECRETS, token):
         assert secret not in logged, secret  # ...but never the parent's data
+
+
+def test_the_filter_blanks_every_secret_number_and_address() -> None:
+    settings = replace(
+        Settings(),
+        secret_key="session-secret-abcdef",
+        lookup_key="lookup-secret-abcdef",
+        encryption_keys=("fernet-key-one-abcdef",),
+        telegram_bot_token="123456789:AAFakeToken_abcdef",
+        telegram_webhook_secret="webhook-secret-abcdef",
+        twilio_auth_token="twilio-auth-token-abcdef",
+        smtp_url="smtp://alerts%40council.gov.uk:p%40ssw0rd!@mail.council.gov.uk:587",
+    )
+    stream = io.StringIO()
+    logger = logging.getLogger("tests.redaction")
+    handler = logs.configure(settings, logging.INFO, stream)
+    try:
+        logger.warning(
+            'HTTP Request: POST https://api.telegram.org/bot%s/getMe "200"',
+            settings.telegram_bot_token,
+        )
+        logger.warning("mail to sue@council.gov.uk failed with p@ssw0rd! at %s", settings.smtp_url)
+        logger.warning("parent on 07700 900123 / +447700900123 said hello")
+        try:
+            raise ValueError(f"auth {settings.twilio_auth_token} refused")
+        except ValueError:
+            logger.exception("twilio %s", settings.secret_key)
+        logger.info("12 deliveries at 2026-11-26 13:32:50, row 4521")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    text = stream.getvalue()
+    for secret in (*logs.secrets_of(settings), "sue@council.gov.uk", "p@ssw0rd!", "900123"):
+        assert secret not in text, secret
+    assert text.count("[secret]") >= 5 and "[email]" in text and "[number]" in text
+    assert "12 deliveries at 2026-11-26 13:32:50, row 4521" in text  # ordinary lines survive
+
+
+def test_json_lines_carry_the_same_redaction() -> None:
+    settings = replace(Settings(), log_format="json", telegram_bot_token="123456789:AAFake_abc")
+    stream = io.StringIO()
+    handler = logs.configure(settings, logging.INFO, stream)
+    try:
+        logging.getLogger("tests.json").warning(
+            "GET /bot123456789:AAFake_abc/getMe for 07700900123"
+        )
+    finally:
+        logging.getLogger().removeHandler(handler)
+    [line] = stream.getvalue().splitlines()
+    entry = json.loads(line)
+    assert entry["level"] == "WARNING" and entry["logger"] == "tests.json"
+    assert entry["message"] == "GET /bot[secret]/getMe for [number]"
+    assert datetime.fromisoformat(entry["time"]).tzinfo is not None
+
+
+def test_a_log_format_other_than_text_or_json_is_refused() -> None:
+    with pytest.raises(SettingsError, match="HELPLINE_LOG_FORMAT"):
+        load_settings({"HELPLINE_LOG_FORMAT": "xml"})

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from bot.core.services import Services
-from bot.core.settings import Settings
+from bot.core.settings import Settings, SettingsError
 from bot.delivery.staff import Senders, dispatch, parse_smtp_url
 from bot.domain.digest import send_digest
 from storage.models import Callback, OutboxMessage, RotaOverride
@@ -85,7 +85,7 @@ async def wired(
     services = services_with(
         settings,
         clock,
-        smtp_url=f"smtp://127.0.0.1:{smtp[1]}",
+        smtp_url=f"smtp://127.0.0.1:{smtp[1]}?tls=none",
         telegram_api_base_url=telegram_api[1],
     )
     yield services
@@ -97,6 +97,31 @@ def test_smtp_urls_are_read_as_people_write_them() -> None:
     assert (target.hostname, target.port, target.use_tls) == ("mail.council.gov.uk", 465, True)
     assert (target.username, target.password) == ("alerts@council.gov.uk", "p@ss")
     assert parse_smtp_url("smtp://127.0.0.1:2525").port == 2525
+
+
+def test_smtp_requires_starttls_unless_the_url_says_otherwise() -> None:
+    plain = parse_smtp_url("smtp://alerts:pw@mail.council.gov.uk:587")
+    assert (plain.use_tls, plain.start_tls) == (False, True)
+    assert parse_smtp_url("smtps://mail.council.gov.uk").start_tls is False  # TLS from the start
+    assert parse_smtp_url("smtp://127.0.0.1:25?tls=none").start_tls is False
+    with pytest.raises(SettingsError, match="tls"):
+        parse_smtp_url("smtp://mail.council.gov.uk?tls=maybe")
+
+
+async def test_a_server_without_starttls_gets_no_mail(
+    settings: Settings, clock: FakeClock, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    services = services_with(settings, clock, smtp_url=f"smtp://127.0.0.1:{port}")
+    try:
+        await add_staff(services, "sue@council.gov.uk", role="manager")
+        await receive(services, london(2026, 11, 19, 10, 0), urgent=True)
+        clock.set(london(2026, 11, 23, 8, 30))
+        assert await send_digest(services, clock()) == 1  # the digest goes to managers
+        assert await dispatch(services, clock()) == 0  # refused: the server offers no STARTTLS
+    finally:
+        await services.close()
+    assert inbox.envelopes == []
 
 
 async def test_the_digest_arrives_by_mail_in_plain_text_and_html(

@@ -69,7 +69,7 @@ async def test_a_manager_reads_reports_after_attempts_and_history(
         await chat.context.close()
         add_staff(settings, "max@example.org", "Max Manager", "manager")
         page, errors = await new_page(browser, LAPTOP)
-        await sign_in(page, url, "max@example.org")
+        await sign_in(page, url, "max@example.org", clock)
         await (
             page.locator(f'tr[data-reference="{first}"]')
             .get_by_role("button", name="Take it")

@@ -74,7 +74,7 @@ async def test_a_new_admin_works_a_callback_from_today_to_closed(
         add_staff(settings, "ada@example.org", "Ada Lovelace", "admin")
 
         page, errors = await new_page(browser, viewport)
-        await sign_in(page, url, "ada@example.org")
+        await sign_in(page, url, "ada@example.org", clock)
         await audit(page, audited)
         notice = page.locator("#no-rota")
         assert "No duty rota is set" in await notice.inner_text()

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import func, select
 
+from bot.channels.webchat_guard import chat_address
 from storage.crypto import lookup_hash
 from storage.db import make_engine, make_sessionmaker
 from storage.models import Callback, Contact, Enquiry, InboxMessage, OutboxMessage, TranscriptLine
@@ -105,7 +106,7 @@ class ChatParent:
 
     url: str
     risky: bool = False
-    token: str = field(default_factory=lambda: uuid.uuid4().hex + "abcdef")
+    token: str = ""  # the chat token the server signs on the first page load
     acknowledged: list[str] = field(default_factory=list)
     refused: int = 0  # answers that were not 2xx (503 while the store is away)
     last_replies: list[dict[str, object]] = field(default_factory=list)
@@ -119,8 +120,9 @@ class ChatParent:
     async def run(self, progress: asyncio.Event | None = None, give_up: float = 120.0) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + give_up
-        cookies = {"helpline_chat": self.token}
-        async with httpx.AsyncClient(base_url=self.url, cookies=cookies, timeout=10.0) as http:
+        async with httpx.AsyncClient(base_url=self.url, timeout=10.0) as http:
+            await http.get("/chat")  # the server signs the chat cookie
+            self.token = http.cookies["helpline_chat"].rsplit(".", 1)[0]
             for number, text in enumerate(self.script()):
                 message_id = f"m{number}"
                 while True:
@@ -154,12 +156,13 @@ async def check_invariants(database_url: str, parents: list[ChatParent]) -> None
             inbox_rows = list(await session.scalars(select(InboxMessage)))
             assert all(row.processed_at is not None for row in inbox_rows)
             for parent in parents:
-                ids = [r.provider_id for r in inbox_rows if r.address == parent.token]
-                assert sorted(ids) == sorted(f"{parent.token}:m{n}" for n in range(15))
+                address = chat_address(parent.token)  # the store keeps a keyed hash of it
+                ids = [r.provider_id for r in inbox_rows if r.address == address]
+                assert sorted(ids) == sorted(f"{address[:32]}:m{n}" for n in range(15))
                 contact = await session.scalar(
                     select(Contact).where(
                         Contact.channel == "webchat",
-                        Contact.address_hash == lookup_hash(parent.token),
+                        Contact.address_hash == lookup_hash(address),
                     )
                 )
                 assert contact is not None

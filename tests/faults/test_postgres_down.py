@@ -5,7 +5,6 @@ with Retry-After, never 500; nothing acknowledged is lost; the service recovers 
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -44,8 +43,8 @@ async def test_database_away_means_503_then_recovery_with_nothing_lost(
                 await asyncio.wait_for(progress.wait(), 60)
             await proxy.cut()
             # While it is away: every request is refused with 503, none acknowledged.
-            cookies = {"helpline_chat": uuid.uuid4().hex}
-            async with httpx.AsyncClient(base_url=server.url, cookies=cookies, timeout=10) as http:
+            async with httpx.AsyncClient(base_url=server.url, timeout=10) as http:
+                await http.get("/chat")  # a signed chat cookie (the page needs no store)
                 health = await http.get("/healthz")
                 probe = await http.post("/chat/messages", json={"id": "probe", "text": "hello"})
             assert health.status_code == 503

@@ -8,6 +8,7 @@ from starlette.staticfiles import StaticFiles
 
 from bot.conversation.helpline import Helpline
 from bot.web.dashboard import (
+    account,
     actions,
     admin,
     queue,
@@ -15,6 +16,7 @@ from bot.web.dashboard import (
     recordings,
     reports,
     safeguarding,
+    signin,
     today,
     views,
 )
@@ -27,6 +29,8 @@ def install(services: Helpline) -> tuple[list[BaseRoute], list[Middleware]]:
     board = Dashboard(services)
     routes: list[BaseRoute] = [
         Mount("/staff/static", StaticFiles(directory=HERE / "static"), name="staff_static"),
+        *signin.routes(board),
+        *account.routes(board),
         # reach before actions: /staff/enquiries/{reference}/{action} answers every other action
         *reach.routes(board),
         *views.routes(board),

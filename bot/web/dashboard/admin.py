@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bot.domain import audit
+from bot.domain import audit, second_factor
 from bot.domain.passwords import MIN_LENGTH, WeakPassword, check_strength, hash_password
 from bot.domain.rota import WEEKDAYS, check_on_duty, clear_override, put_on_duty
 from bot.domain.staff import ROLES, check_email
@@ -117,7 +117,7 @@ def routes(board: Dashboard) -> list[Route]:
         if not email or not name or role not in ROLES:
             return board.message(request, "Give an email address, a name and a role.")
         try:
-            check_strength(password)
+            check_strength(password, about=(email, name))
         except WeakPassword as exc:
             return board.message(request, _sentence(exc))
         taken = select(Staff.id).where(func.lower(Staff.email) == email)
@@ -148,7 +148,16 @@ def routes(board: Dashboard) -> list[Route]:
         change = str(form.get("change", ""))
         if person.id == staff.id and change in {"disable", "role"}:
             return board.message(request, "Ask another admin to change your own account.")
-        if change == "role" and form.get("role") in ROLES:
+        if change == "password":  # a reset: the person was locked out or the password leaked
+            password = str(form.get("password", ""))[:1000]
+            try:
+                check_strength(password, about=(person.email, person.name))
+            except WeakPassword as exc:
+                return board.message(request, _sentence(exc))
+            person.password_hash = hash_password(password)
+        elif change == "second factor":  # a lost phone: they set up a new one at sign-in
+            await second_factor.switch_off(session, person)
+        elif change == "role" and form.get("role") in ROLES:
             person.role = str(form["role"])
         elif change == "disable":
             person.active = False
@@ -157,6 +166,8 @@ def routes(board: Dashboard) -> list[Route]:
         else:
             return board.message(request, "Unknown change.")
         person.session_version += 1  # whatever changed, their open sessions end now
+        if person.id == staff.id:
+            request.state.keep_session = True  # an admin resetting their own: stays signed in
         detail = f"staff #{person.id}: {change} {person.role if change == 'role' else ''}"
         audit.record(session, staff, "change staff", board.now(), detail=detail.strip())
         return board.go(request, "/staff/admin/staff")

@@ -7,11 +7,8 @@ version moves (logout, password or role change by an admin).
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
 import secrets
-import sys
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bot.core.settings import Settings, SettingsError
 from bot.domain.staff import ROLES
+from storage.crypto import lookup_hash
 from storage.models import LoginAttempt, Staff
 
 log = logging.getLogger(__name__)
@@ -30,24 +27,6 @@ log = logging.getLogger(__name__)
 COOKIE = "helpline_staff"
 IDLE = timedelta(minutes=30)
 ABSOLUTE = timedelta(hours=12)
-
-
-def secret_key(settings: Settings) -> str:
-    """HELPLINE_SECRET_KEY, or refuse to start; tests and `make run` get a throwaway key."""
-    if settings.secret_key:
-        return settings.secret_key
-    if "pytest" in sys.modules:
-        return secrets.token_urlsafe(32)
-    if os.environ.get("HELPLINE_EPHEMERAL_SECRET") == "1":
-        log.warning(
-            "HELPLINE_SECRET_KEY is not set: using a throwaway key, so staff sign-ins end "
-            "when the service restarts. Set it before real use."
-        )
-        return secrets.token_urlsafe(32)
-    raise SettingsError(
-        "HELPLINE_SECRET_KEY is not set: the staff dashboard will not start without it "
-        "(for a local trial only, set HELPLINE_EPHEMERAL_SECRET=1)"
-    )
 
 
 def has_role(staff: Staff, role: str) -> bool:
@@ -110,8 +89,9 @@ PAIR_LIMIT = 3
 
 
 def _key(kind: str, value: str) -> str:
-    """Emails and addresses are stored as keyed hashes, never in the clear."""
-    return kind + ":" + hashlib.sha256(value.encode()).hexdigest()[:40]
+    """Emails and addresses are stored as keyed hashes (HMAC with the look-up key), never in
+    the clear, and not as plain hashes that a list of emails or addresses would reverse."""
+    return kind + ":" + lookup_hash(f"{kind}:{value}")[:40]
 
 
 @dataclass(frozen=True)

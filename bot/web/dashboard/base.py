@@ -19,9 +19,11 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from bot.conversation.helpline import Helpline
+from bot.core.keys import session_secret
 from bot.core.settings import trial_banner
+from bot.domain import audit, second_factor
 from bot.domain.staff import ROLES
-from bot.web.dashboard.auth import Sessions, has_role, secret_key
+from bot.web.dashboard.auth import Sessions, has_role
 from bot.web.dashboard.security import csrf_token
 from storage.models import Staff
 
@@ -44,7 +46,7 @@ class Dashboard:
         self.services = services
         self.settings = services.settings
         self.secure = services.settings.public_url.startswith("https://")
-        self.secret = secret_key(services.settings)
+        self.secret = session_secret(services.settings)
         self.sessions = Sessions(self.secret, self.secure)
         self.templates = Jinja2Templates(directory=HERE / "templates")
         self.templates.env.filters["local"] = self.local
@@ -101,19 +103,33 @@ class Dashboard:
                     if current is None:
                         return self._sign_in_again(request)
                     staff, issued = current
-                    if not has_role(staff, role):
-                        response: Response = self.render(
-                            request, "forbidden.html", {}, staff, status=403
-                        )
+                    version = staff.session_version
+                    if self._must_set_up_second_factor(request, staff):
+                        response: Response = self.go(request, "/staff/account")
+                    elif not has_role(staff, role):
+                        audit.record(session, staff, "forbidden", now, detail=request.url.path)
+                        response = self.render(request, "forbidden.html", {}, staff, status=403)
                     else:
                         response = await handler(request, staff, session)
-                self.sessions.issue(response, staff, issued, now)  # slides the idle timeout
+                keep = getattr(request.state, "keep_session", False)
+                if staff.active and (staff.session_version == version or keep):
+                    self.sessions.issue(response, staff, issued, now)  # slides the idle timeout
+                else:  # signed out (or ended) by this very request: no fresh cookie
+                    self.sessions.end(response)
                 response.headers["Cache-Control"] = "no-store"
                 return response
 
             return endpoint
 
         return wrap
+
+    @staticmethod
+    def _must_set_up_second_factor(request: Request, staff: Staff) -> bool:
+        """Managers and admins reach nothing but their account page until TOTP is on."""
+        if not second_factor.required(staff) or second_factor.enabled(staff):
+            return False
+        path = request.url.path
+        return not (path == "/staff/logout" or path.startswith("/staff/account"))
 
     def _sign_in_again(self, request: Request) -> Response:
         if request.method == "GET" and "hx-request" not in request.headers:

@@ -95,7 +95,21 @@ def routes(board: Dashboard) -> list[Route]:
             .order_by(TranscriptLine.at, TranscriptLine.id)
         )
         contact = await session.get(Contact, found.contact_id)
-        audit.record(session, staff, "view urgent conversation", board.now(), detail=f"#{found.id}")
+        # Audited against its enquiry (or the contact's latest), so the case's record shows it.
+        enquiry_id = found.enquiry_id or await session.scalar(
+            select(Enquiry.id)
+            .where(Enquiry.contact_id == found.contact_id)
+            .order_by(Enquiry.id.desc())
+            .limit(1)
+        )
+        audit.record(
+            session,
+            staff,
+            "view urgent conversation",
+            board.now(),
+            enquiry_id=enquiry_id,
+            detail=f"#{found.id}",
+        )
         context = {
             "title": f"Urgent conversation #{found.id}",
             "conversation": found,

@@ -1,4 +1,4 @@
-"""Signing in and out, the enquiry page with its casework, search, and recordings.
+"""The enquiry page with its casework, and search (signing in and out: signin.py).
 
 Nothing changes on GET. Every view of an enquiry, every search and every change is audited.
 """
@@ -17,9 +17,7 @@ from starlette.routing import Route
 
 from bot.domain import audit
 from bot.domain.enquiries import find_enquiry
-from bot.domain.passwords import hash_password, needs_rehash, verify_password
 from bot.web.dashboard.actions import DONE, FORM_OF
-from bot.web.dashboard.auth import Keys, remember, throttled
 from bot.web.dashboard.base import Dashboard
 from bot.web.dashboard.casefile import case_file
 from bot.web.dashboard.reach import reach_context
@@ -36,45 +34,6 @@ def _field(form: Any, name: str) -> str:
 
 
 def routes(board: Dashboard) -> list[Route]:
-    services = board.services
-
-    async def login_page(request: Request) -> Response:
-        return board.render(request, "login.html", {"title": "Sign in"})
-
-    async def login(request: Request) -> Response:
-        form = await request.form()
-        email, password = _field(form, "email").strip().casefold(), _field(form, "password")
-        address = request.client.host if request.client else "unknown"
-        keys, now = Keys.of(email, address), board.now()
-        async with services.sessions.begin() as session:
-            wait = await throttled(session, keys, now)
-            if wait is not None:
-                minutes = max(1, round(wait.total_seconds() / 60))
-                text = f"Too many failed sign-ins. Try again in {minutes} minute(s)."
-                return board.message(request, text, status=429)
-            staff = await session.scalar(select(Staff).where(Staff.email == email))
-            ok = (
-                staff is not None
-                and staff.active
-                and bool(staff.password_hash)
-                and verify_password(staff.password_hash or "", password)
-            )
-            await remember(session, keys, ok, now)
-            if not ok or staff is None:
-                return board.message(request, "That email and password do not match.", 401)
-            staff.last_login_at = now
-            if needs_rehash(staff.password_hash or ""):  # stronger parameters since it was set
-                staff.password_hash = hash_password(password)
-            audit.record(session, staff, "sign in", now)
-        response = board.go(request, "/staff/today")
-        board.sessions.issue(response, staff, now, now)  # a new cookie at every sign-in
-        return response
-
-    @board.guarded()
-    async def logout(request: Request, staff: Staff, session: AsyncSession) -> Response:
-        staff.session_version += 1  # ends this session and any other one, on any device
-        audit.record(session, staff, "sign out", board.now())
-        return board.go(request, "/staff/login")
 
     async def home(request: Request) -> Response:
         return RedirectResponse("/staff/today", status_code=303)
@@ -109,9 +68,6 @@ def routes(board: Dashboard) -> list[Route]:
 
     return [
         Route("/staff", home),
-        Route("/staff/login", login_page, methods=["GET"]),
-        Route("/staff/login", login, methods=["POST"]),
-        Route("/staff/logout", logout, methods=["POST"]),
         Route("/staff/enquiries/{reference}", enquiry_page, methods=["GET"]),
         Route("/staff/search", search_page, methods=["GET"]),
         Route("/staff/search", search, methods=["POST"]),

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import httpx
+import pyotp
 
 from bot.core.services import Services
 from bot.domain.passwords import hash_password
@@ -13,9 +16,27 @@ from storage.models import Enquiry, Staff
 from tests.parent import Parent
 
 PASSWORD = "correct horse battery staple"
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+# Managers and admins must have a second factor: the helpers give them one and remember the
+# clock their app reads, so that sign_in can type the current code.
+AUTHENTICATORS: dict[str, Callable[[], datetime]] = {}
+
+
+SIGN_INS: dict[str, int] = {}
+
+
+def totp_code(email: str) -> str:
+    """The app's code; each code works once, so repeated sign-ins at one (fake) time use the
+    steps either side that the server also accepts, oldest first."""
+    used = SIGN_INS[email] = SIGN_INS.get(email, -1) + 1
+    at = AUTHENTICATORS[email]() + timedelta(seconds=30 * (used % 3 - 1))
+    return pyotp.TOTP(TOTP_SECRET).at(at)
 
 
 async def add_staff(services: Services, email: str, role: str = "officer") -> Staff:
+    with_totp = role in {"manager", "admin"}
+    if with_totp:
+        AUTHENTICATORS[email], SIGN_INS[email] = services.now, -1
     async with services.sessions.begin() as session:
         staff = Staff(
             email=email,
@@ -26,6 +47,8 @@ async def add_staff(services: Services, email: str, role: str = "officer") -> St
             active=True,
             session_version=1,
             created_at=services.now(),
+            totp_secret=TOTP_SECRET if with_totp else None,
+            totp_enabled_at=services.now() if with_totp else None,
         )
         session.add(staff)
     return staff
@@ -67,6 +90,13 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWOR
         headers={"X-CSRFToken": csrf, "HX-Request": "true"},
     )
     assert response.status_code == 200, response.text
+    if response.headers["HX-Redirect"] == "/staff/login/code":
+        response = await client.post(
+            "/staff/login/code",
+            data={"code": totp_code(email)},
+            headers={"X-CSRFToken": csrf, "HX-Request": "true"},
+        )
+        assert response.status_code == 200, response.text
     assert response.headers["HX-Redirect"] == "/staff/today"
     return csrf
 

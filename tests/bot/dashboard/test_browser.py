@@ -18,7 +18,7 @@ from bot.core.settings import Settings
 from bot.web.app import create_app
 from bot.wiring import build_services
 from storage.models import Callback, Contact, Enquiry, OutboxMessage
-from tests.bot.dashboard.helpers import PASSWORD, add_staff, enquire
+from tests.bot.dashboard.helpers import AUTHENTICATORS, PASSWORD, add_staff, enquire, totp_code
 from tests.conftest import FakeClock
 from tests.fakes.server import LiveServer
 
@@ -68,6 +68,10 @@ async def sign_in(page: Any, url: str, email: str) -> None:
     await page.get_by_label("Email").fill(email)
     await page.get_by_label("Password").fill(PASSWORD)
     await page.get_by_role("button", name="Sign in").click()
+    if email in AUTHENTICATORS:  # managers and admins give the code from their app
+        await page.wait_for_url(url + "/staff/login/code")
+        await page.get_by_label("Code from your authenticator app").fill(totp_code(email))
+        await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(url + "/staff/today")
 
 
@@ -154,3 +158,32 @@ async def test_an_urdu_enquiry_reads_right_to_left(
     direction = await own_words.evaluate("el => getComputedStyle(el).direction")
     assert direction == "rtl"
     assert "Urdu" in await page.content()
+
+
+STAFF_PAGES = (
+    "/staff/queue",
+    "/staff/callbacks",
+    "/staff/search",
+    "/staff/rota",
+    "/staff/admin/staff",
+    "/staff/audit",
+    "/staff/safeguarding",
+    "/staff/reports",
+)
+
+
+async def test_sign_out_then_every_staff_page_goes_to_the_login(
+    live: tuple[Services, str], page: Any
+) -> None:
+    services, url = live
+    await add_staff(services, "ada@example.org", role="admin")
+    await sign_in(page, url, "ada@example.org")
+    await page.goto(url + "/staff/callbacks")
+    assert page.url == url + "/staff/callbacks"
+    await page.get_by_role("button", name="Sign out").click()
+    await page.wait_for_url(url + "/staff/login")
+    for path in STAFF_PAGES:
+        await page.goto(url + path)
+        assert page.url == url + "/staff/login", path
+    cookies = {cookie["name"] for cookie in await page.context.cookies()}
+    assert "helpline_staff" not in cookies
