@@ -52,18 +52,15 @@ def settings(db_url: str) -> Settings:
     return service_settings(db_url, languages=LANGUAGES)
 
 
-async def replies(page: Page) -> int:
-    return int(await page.evaluate("document.querySelectorAll('#messages li.out').length"))
-
-
 async def answer(page: Page, how: str, value: int | str) -> None:
-    before = await replies(page)
+    """One answer; waits by locator (the page's CSP forbids the eval wait_for_function needs)."""
+    before = await page.locator("#messages li.out").count()
     if how == "button":
         await page.locator(f"#choices button:nth-child({value})").click()
     else:
         await page.locator("#text").fill(str(value))
         await page.locator("#send").click()
-    await page.wait_for_function(f"document.querySelectorAll('#messages li.out').length > {before}")
+    await page.locator("#messages li.out").nth(before).wait_for()
 
 
 async def controls_in_view(page: Page) -> None:
