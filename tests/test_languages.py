@@ -15,6 +15,7 @@ from bot.conversation.router import Inbound
 from bot.core.i18n import Catalogs, babel_locale, due_parts
 from bot.core.services import Services
 from bot.core.settings import DEFAULT_LANGUAGES, Settings
+from bot.domain.enquiries import CONFIRMATION_IN_WINDOW
 from bot.web.app import create_app
 from flows.answer_words import NO_WORDS, YES_WORDS
 from flows.engine import Engine
@@ -98,7 +99,7 @@ async def test_the_whole_intake_in_each_language(services: Services, language: s
     assert enquiry.voicemail_ok is True and enquiry.interpreter is False
     assert enquiry.topic == "ehc" and enquiry.heard_from == "website"
     parts = due_parts(datetime(2026, 11, 24, 10, 0, tzinfo=UTC), language, "Europe/London")
-    template = _(CONFIRMATION)
+    template = _(CONFIRMATION_IN_WINDOW["morning"])  # the parent chose the morning
     assert confirmation == template.format(reference=enquiry.reference, **parts)
     assert enquiry.reference in confirmation and "10:00" in confirmation
     locale = babel_locale(language)
@@ -123,11 +124,12 @@ def test_the_confirmation_date_reads_naturally(language: str, weekday: str, mont
     assert (
         month in get_month_names("wide", locale=babel_locale(language)).values() or "de " in month
     )
-    text = (
-        Catalogs([language]).gettext(language)(CONFIRMATION).format(reference="PP-7KX3QD", **parts)
-    )
-    assert "PP-7KX3QD" in text and "10:00" in text and parts["date"] in text
-    assert "Tuesday" not in text and "November" not in text
+    for template in (CONFIRMATION, *CONFIRMATION_IN_WINDOW.values()):
+        text = Catalogs([language]).gettext(language)(template)
+        text = text.format(reference="PP-7KX3QD", **parts)
+        assert "PP-7KX3QD" in text and "10:00" in text and parts["date"] in text
+        assert "Tuesday" not in text and "November" not in text
+        assert "morning" not in text and "afternoon" not in text
 
 
 def engine(language: str) -> Engine:

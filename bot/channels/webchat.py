@@ -21,7 +21,7 @@ from starlette.templating import Jinja2Templates
 from bot.channels.webchat_guard import HEADERS, ChatTokens, Limits, chat_address
 from bot.conversation.helpline import Helpline
 from bot.conversation.router import Inbound
-from bot.core.i18n import text_direction
+from bot.core.i18n import office_hours, text_direction
 from bot.core.keys import session_secret
 from bot.core.settings import trial_banner
 from flows.engine import N_, Reply
@@ -81,12 +81,16 @@ PAGE_WORDS = {
     "message": N_("Your message"),
     "send": N_("Send"),
     "danger": N_("If a child is in danger now, call 999."),
+    "title": N_("Chat with {service}"),
+    "noscript": N_("This chat needs JavaScript. You can also ring us on {phone}, {hours}."),
 }
 
 
 def page_words(services: Helpline, language: str) -> dict[str, str]:
-    translate = services.catalogs.gettext(language)
-    return {key: translate(msgid) for key, msgid in PAGE_WORDS.items()}
+    translate, settings = services.catalogs.gettext(language), services.settings
+    hours = office_hours(language, settings.opens, settings.closes, services.clock.weekdays)
+    params = {"service": settings.service_name, "phone": settings.service_phone, "hours": hours}
+    return {key: translate(msgid).format(**params) for key, msgid in PAGE_WORDS.items()}
 
 
 def _render(reply: Reply, language: str) -> dict[str, Any]:
@@ -103,14 +107,17 @@ def routes(services: Helpline) -> list[Route | Mount]:
         return chat_address(token) if token else None
 
     async def page(request: Request) -> Response:
-        response = templates.TemplateResponse(
-            request,
-            "chat.html",
-            {
-                "service": services.settings.service_name,
-                "trial_banner": trial_banner(services.settings),
-            },
-        )
+        address = _address(request)
+        language = await _language(services, address) if address else "en"
+        context = {
+            "service": services.settings.service_name,
+            "phone": services.settings.service_phone,
+            "page": page_words(services, language),
+            "lang": language,
+            "dir": text_direction(language),
+            "trial_banner": trial_banner(services.settings),
+        }
+        response = templates.TemplateResponse(request, "chat.html", context)
         if tokens.check(request.cookies.get(COOKIE)) is None:
             _with_cookie(response, tokens.issue(), secure)
         return _guarded(response)

@@ -75,6 +75,11 @@ class WorkingClock:
         """The weekdays the office opens (0 = Monday)."""
         return self._weekdays
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The office's time zone, for a time of day such as the end of a call window."""
+        return self._tz
+
     def local_date(self, at: datetime) -> date:
         """The office's calendar date at instant `at` (not the UTC date: they differ in BST)."""
         return _aware(at).astimezone(self._tz).date()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -21,6 +21,8 @@ from storage.models import Callback, Contact, Enquiry, RotaDay, RotaOverride, St
 
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 URGENT_DELTA = timedelta(hours=1)
+NOON = time(12, 0)
+WINDOWS = ("morning", "afternoon")  # the intake's "best time to call" that names a window
 
 
 def new_reference(prefix: str) -> str:
@@ -77,6 +79,27 @@ async def promise_for(
     return Promise(started, due, officer)
 
 
+def window_hours(clock: WorkingClock, preferred: str) -> tuple[time, time]:
+    """Morning runs from opening to noon, afternoon from noon to closing."""
+    return (clock.opens, NOON) if preferred == "morning" else (NOON, clock.closes)
+
+
+def call_by(clock: WorkingClock, due_at: datetime, preferred: str | None) -> datetime:
+    """The promise kept inside the parent's chosen window on the day the target falls.
+
+    Due before the window opens: the end of that day's window ("Friday afternoon, by 17:00").
+    Due inside it: unchanged. Due after it closes: the end of the window, earlier than the target.
+    """
+    if preferred not in WINDOWS:
+        return due_at
+    zone = due_at.tzinfo
+    local = due_at.astimezone(clock.zone)
+    starts, ends = window_hours(clock, preferred)
+    if starts <= local.time() <= ends:
+        return due_at
+    return datetime.combine(local.date(), ends, clock.zone).astimezone(zone)
+
+
 async def open_callback(
     session: AsyncSession,
     enquiry: Enquiry,
@@ -90,12 +113,14 @@ async def open_callback(
     promise = await promise_for(
         session, clock, enquiry.received_at, working_days=working_days, urgent=enquiry.urgent
     )
+    # Safeguarding keeps its one working hour; otherwise the parent's window sets the time.
+    due_at = promise.due_at if enquiry.urgent else call_by(clock, promise.due_at, preferred_time)
     callback = Callback(
         enquiry=enquiry,
         status="assigned" if promise.officer else "queued",
         urgent=enquiry.urgent,
         clock_started_at=promise.clock_started_at,
-        due_at=promise.due_at,
+        due_at=due_at,
         assigned_to=promise.officer.id if promise.officer else None,
         preferred_time=preferred_time,
         unanswered_attempts=0,

@@ -11,12 +11,25 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.clock import WorkingClock
 from bot.core.i18n import due_parts
 from bot.core.settings import Settings
-from bot.domain.callbacks import open_callback, unused_reference
+from bot.domain.callbacks import WINDOWS, open_callback, unused_reference
+from flows.engine import N_
 from flows.intake import CONFIRMATION, CONFIRMATION_INCOMPLETE, callback_phone
 from storage.models import Contact, Enquiry, RiskMatch, TranscriptLine
 
 if TYPE_CHECKING:
     from bot.core.i18n import Catalogs
+
+# The promise in the parent's chosen window: "on Friday 27 November in the afternoon, by 17:00".
+CONFIRMATION_IN_WINDOW = {
+    "morning": N_(
+        "Thank you. Your reference is {reference}. An officer will call you on {date} in the "
+        "morning, by {time}."
+    ),
+    "afternoon": N_(
+        "Thank you. Your reference is {reference}. An officer will call you on {date} in the "
+        "afternoon, by {time}."
+    ),
+}
 
 FIELDS = (
     "asker",
@@ -99,5 +112,12 @@ def confirmation_text(
     callback = enquiry.callback
     assert callback is not None
     parts = due_parts(callback.due_at, language, timezone)
-    template = catalogs.gettext(language)(CONFIRMATION_INCOMPLETE if incomplete else CONFIRMATION)
+    window = callback.preferred_time if not callback.urgent else None
+    if incomplete:
+        msgid = CONFIRMATION_INCOMPLETE
+    elif window in WINDOWS:
+        msgid = CONFIRMATION_IN_WINDOW[str(window)]
+    else:
+        msgid = CONFIRMATION
+    template = catalogs.gettext(language)(msgid)
     return template.format(reference=enquiry.reference, **parts)

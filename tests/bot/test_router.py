@@ -32,7 +32,7 @@ async def test_a_whole_intake_makes_one_enquiry_and_callback(services: Services)
     text = replies[-1].text
     assert "Your reference is PP-" in text
     # Monday 10:00 → Tuesday 10:00: one working day of eight open hours.
-    assert "by 10:00 on Tuesday 24 November" in text
+    assert "on Tuesday 24 November in the morning, by 10:00" in text
     async with services.sessions() as session:
         enquiry = (await session.scalars(select(Enquiry))).one()
         callback = (await session.scalars(select(Callback))).one()
@@ -57,7 +57,7 @@ async def test_out_of_hours_starts_the_clock_at_the_next_opening(
     services: Services, clock: FakeClock
 ) -> None:
     clock.set(london(2026, 11, 27, 18, 0))  # Friday evening
-    replies = await Parent(services).complete()
+    replies = await Parent(services).complete(best_time="3")  # any time: the bare target
     assert "by 17:00 on Monday 30 November" in replies[-1].text
 
 

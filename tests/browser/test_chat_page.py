@@ -57,7 +57,9 @@ async def test_a_parent_completes_the_intake_in_the_browser(
     await choose(page, "1. Send my enquiry")
     confirmation = await page.locator("#messages li.out").last.inner_text()
     assert "Your reference is PP-" in confirmation
-    assert "An officer will call you by 10:00 on Tuesday 24 November." in confirmation
+    assert (
+        "An officer will call you on Tuesday 24 November in the morning, by 10:00." in confirmation
+    )
     await page.close()
     # ... and it is in the operator's queue, from the CLI, with a due time from the clock.
     out = subprocess.run(

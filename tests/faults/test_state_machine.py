@@ -32,7 +32,7 @@ from bot.conversation.idle import expire_idle
 from bot.conversation.router import Inbound
 from bot.core.services import Services
 from bot.delivery.worker import LEASE
-from bot.domain.callbacks import URGENT_DELTA
+from bot.domain.callbacks import URGENT_DELTA, call_by
 from bot.wiring import build_services
 from storage import outbox
 from storage.db import make_engine
@@ -245,7 +245,9 @@ class MessagePath(RuleBasedStateMachine):
                     if callbacks[0].urgent:
                         due = clock.add_working_time(enquiry.received_at, URGENT_DELTA)
                     else:
-                        due = clock.due_at(enquiry.received_at, 1)
+                        # Kept inside the parent's chosen window on the target's day.
+                        target = clock.due_at(enquiry.received_at, 1)
+                        due = call_by(clock, target, callbacks[0].preferred_time)
                     assert callbacks[0].due_at == due
                 sent_twice = await session.scalar(
                     select(func.count())

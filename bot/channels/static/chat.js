@@ -34,7 +34,14 @@
     fill(item, text, direction === "out");
     item.setAttribute("dir", direction === "in" ? "auto" : dir || "auto");
     list.appendChild(item);
-    item.scrollIntoView({ block: "end" });
+  }
+
+  // After each reply the answer buttons and the text box stay in view, and the next input
+  // (the first answer button, or the text box when the question wants words) has the focus.
+  function ready() {
+    const next = choices.querySelector("button") || input;
+    next.focus({ preventScroll: true });
+    status.scrollIntoView({ block: "end" });
   }
 
   function offer(options, dir) {
@@ -55,6 +62,7 @@
       document.getElementById("text-label").textContent = page.message;
       document.getElementById("send").textContent = page.send;
       document.getElementById("danger").textContent = page.danger;
+      if (page.title) { document.title = page.title; }
     }
     if (dir) { document.documentElement.setAttribute("dir", dir); }
     if (lang) { document.documentElement.setAttribute("lang", lang); }
@@ -83,6 +91,7 @@
         if (!response.ok) { status.textContent = data.error || "Sorry, something went wrong."; return; }
         data.replies.forEach(render);
         dress(data.page, data.dir, data.replies.length ? data.replies[0].lang : null);
+        ready();
         return;
       } catch (error) {
         status.textContent = "Connection lost, trying again…";
@@ -97,7 +106,7 @@
     dress(data.page, data.dir, data.lang);
     data.lines.forEach(function (line) { show(line.direction, line.text, data.dir); });
     if (data.choices) { offer(data.choices, data.dir); }
-    if (data.lines.length === 0) { await send(""); }
+    if (data.lines.length === 0) { await send(""); } else { ready(); }
   }
 
   form.addEventListener("submit", function (event) {

@@ -9,6 +9,7 @@ from starlette.staticfiles import StaticFiles
 from bot.conversation.helpline import Helpline
 from bot.web.dashboard import (
     account,
+    actions,
     admin,
     queue,
     reach,
@@ -16,6 +17,7 @@ from bot.web.dashboard import (
     reports,
     safeguarding,
     signin,
+    today,
     views,
 )
 from bot.web.dashboard.base import HERE, Dashboard
@@ -29,10 +31,12 @@ def install(services: Helpline) -> tuple[list[BaseRoute], list[Middleware]]:
         Mount("/staff/static", StaticFiles(directory=HERE / "static"), name="staff_static"),
         *signin.routes(board),
         *account.routes(board),
-        # reach before views: views' /staff/enquiries/{reference}/{action} catches every action
+        # reach before actions: /staff/enquiries/{reference}/{action} answers every other action
         *reach.routes(board),
         *views.routes(board),
+        *actions.routes(board),
         *queue.routes(board),
+        *today.routes(board),
         *admin.routes(board),
         *recordings.routes(board),
         *reports.routes(board),

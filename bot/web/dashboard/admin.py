@@ -51,6 +51,7 @@ def routes(board: Dashboard) -> list[Route]:
             "overrides": overrides,
             "people": people,
             "by_id": {p.id: p for p in people},
+            "done": request.query_params.get("done", ""),
         }
         return board.render(request, "rota.html", context, staff)
 
@@ -72,7 +73,7 @@ def routes(board: Dashboard) -> list[Route]:
         except ValueError as exc:
             return board.message(request, _sentence(exc))
         audit.record(session, staff, "rota pattern", board.now())
-        return board.go(request, "/staff/rota")
+        return board.go(request, "/staff/rota?done=pattern")
 
     @board.guarded("manager")
     async def set_override(request: Request, staff: Staff, session: AsyncSession) -> Response:
@@ -91,7 +92,7 @@ def routes(board: Dashboard) -> list[Route]:
         except ValueError as exc:
             return board.message(request, _sentence(exc))
         audit.record(session, staff, "rota override", board.now(), detail=day.isoformat())
-        return board.go(request, "/staff/rota")
+        return board.go(request, "/staff/rota?done=override")
 
     @board.guarded("admin")
     async def people(request: Request, staff: Staff, session: AsyncSession) -> Response:

@@ -44,10 +44,17 @@ def answers(enquiry: Enquiry) -> list[tuple[str, str, bool]]:
     given = enquiry.answers or {}
     rows = []
     for step in INTAKE.steps:
-        if step.key in given and step.key != "consent":
+        # The description is shown at the top of the page, beside the actions.
+        if step.key in given and step.key not in ("consent", "description"):
             label = step.summary or step.key
             rows.append((label, _display(step, given[step.key]), step.kind == "text"))
     return rows
+
+
+def in_words(enquiry: Enquiry) -> dict[str, str]:
+    """Each answer by its step key, for the who / what / when at the top of the page."""
+    given = enquiry.answers or {}
+    return {step.key: _display(step, given[step.key]) for step in INTAKE.steps if step.key in given}
 
 
 async def case_file(session: AsyncSession, board: Dashboard, enquiry: Enquiry) -> dict[str, Any]:
@@ -69,6 +76,7 @@ async def case_file(session: AsyncSession, board: Dashboard, enquiry: Enquiry) -
         "callback": callback,
         "assigned": staff.get(callback.assigned_to) if callback and callback.assigned_to else None,
         "answers": answers(enquiry),
+        "said": in_words(enquiry),
         "direction": text_direction(enquiry.language),
         "phone": show_phone(enquiry.callback_phone) if enquiry.callback_phone else None,
         "transcript": await rows(TranscriptLine, TranscriptLine.at, TranscriptLine.id),

@@ -59,7 +59,7 @@ def routes(board: Dashboard) -> list[Route]:
         if second_factor.required(staff) and not second_factor.enabled(staff):
             target = "/staff/account"  # managers and admins set up their second factor first
         else:
-            target = "/staff/queue"
+            target = "/staff/today"
         response = board.go(request, target)
         board.sessions.issue(response, staff, now, now)  # a new cookie at every sign-in
         response.delete_cookie(PENDING, path="/staff/login")

@@ -5,9 +5,7 @@ Nothing changes on GET. Every view of an enquiry, every search and every change 
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import phonenumbers
 from sqlalchemy import or_, select
@@ -17,8 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from bot.domain import audit, casework
+from bot.domain import audit
 from bot.domain.enquiries import find_enquiry
+from bot.web.dashboard.actions import DONE, FORM_OF
 from bot.web.dashboard.base import Dashboard
 from bot.web.dashboard.casefile import case_file
 from bot.web.dashboard.reach import reach_context
@@ -35,10 +34,9 @@ def _field(form: Any, name: str) -> str:
 
 
 def routes(board: Dashboard) -> list[Route]:
-    services = board.services
 
     async def home(request: Request) -> Response:
-        return RedirectResponse("/staff/queue", status_code=303)
+        return RedirectResponse("/staff/today", status_code=303)
 
     @board.guarded()
     async def enquiry_page(request: Request, staff: Staff, session: AsyncSession) -> Response:
@@ -49,52 +47,10 @@ def routes(board: Dashboard) -> list[Route]:
         audit.record(session, staff, audit.VIEW, board.now(), enquiry_id=enquiry.id)
         context = await case_file(session, board, enquiry)
         context |= await reach_context(session, board, enquiry, staff)
+        done = request.query_params.get("done", "")
+        if done in DONE:  # a change just made: confirmed beside its form
+            context["done"] = (FORM_OF[done], DONE[done])
         return board.render(request, "enquiry.html", context, staff)
-
-    @board.guarded()
-    async def act(request: Request, staff: Staff, session: AsyncSession) -> Response:
-        enquiry = await find_enquiry(session, request.path_params["reference"])
-        if enquiry is None:
-            return board.message(request, "No such enquiry.", 404)
-        await session.refresh(enquiry, ["callback"])
-        form = await request.form()
-        action, now, settings = request.path_params["action"], board.now(), board.settings
-        note = _field(form, "note")
-        try:
-            if action == "attempt":
-                outcome = _field(form, "outcome")
-                await casework.log_attempt(
-                    session, services.clock, enquiry, staff, outcome, now, note
-                )
-            elif action == "action":
-                category = _field(form, "category")
-                casework.add_action(
-                    session, settings.action_categories, enquiry, staff, category, now, note
-                )
-            elif action == "note":
-                casework.add_note(session, enquiry, staff, note, now)
-            elif action == "reassign":
-                officer = _field(form, "officer")
-                officer_id = int(officer) if officer.isdigit() else None
-                await casework.reassign(session, enquiry, staff, officer_id, now)
-            elif action == "reschedule":
-                when = _when(_field(form, "when"), settings.timezone)
-                casework.reschedule(session, enquiry, staff, when, now)
-            elif action == "recategorise":
-                category = _field(form, "category")
-                casework.recategorise(
-                    session, settings.case_categories, enquiry, staff, category, now
-                )
-            elif action == "close":
-                outcome = _field(form, "outcome")
-                await casework.close_case(
-                    session, services.router, settings.close_outcomes, enquiry, staff, outcome, now
-                )
-            else:
-                return board.message(request, "Unknown action.", 404)
-        except casework.CaseworkError as exc:  # raised before anything is changed
-            return board.message(request, str(exc))
-        return board.go(request, f"/staff/enquiries/{enquiry.reference}")
 
     @board.guarded()
     async def search_page(request: Request, staff: Staff, session: AsyncSession) -> Response:
@@ -113,20 +69,9 @@ def routes(board: Dashboard) -> list[Route]:
     return [
         Route("/staff", home),
         Route("/staff/enquiries/{reference}", enquiry_page, methods=["GET"]),
-        Route("/staff/enquiries/{reference}/{action}", act, methods=["POST"]),
         Route("/staff/search", search_page, methods=["GET"]),
         Route("/staff/search", search, methods=["POST"]),
     ]
-
-
-def _when(text: str, timezone: str) -> datetime:
-    try:
-        local = datetime.fromisoformat(text)
-    except ValueError:
-        raise casework.CaseworkError("Give a date and time, such as 2026-11-24 14:30.") from None
-    if local.tzinfo is None:
-        local = local.replace(tzinfo=ZoneInfo(timezone))
-    return local
 
 
 async def _search(

@@ -97,7 +97,7 @@ async def sign_in(client: httpx.AsyncClient, email: str, password: str = PASSWOR
             headers={"X-CSRFToken": csrf, "HX-Request": "true"},
         )
         assert response.status_code == 200, response.text
-    assert response.headers["HX-Redirect"] == "/staff/queue"
+    assert response.headers["HX-Redirect"] == "/staff/today"
     return csrf
 
 

@@ -106,7 +106,7 @@ async def test_an_officer_turns_on_totp_then_signs_in_with_a_code_or_a_recovery_
         clock.advance(seconds=30)  # the code used to turn it on is spent
         now_code = app_on_phone.at(clock())
         right = await post(browser, csrf, "/staff/login/code", code=now_code)
-        assert right.headers["HX-Redirect"] == "/staff/queue"
+        assert right.headers["HX-Redirect"] == "/staff/today"
         assert (await browser.get("/staff/queue")).status_code == 200
     async with client_for(app) as onlooker:  # someone who saw that code cannot use it again
         await password_step(onlooker, "olu@example.org", PASSWORD)

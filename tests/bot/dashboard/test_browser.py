@@ -72,7 +72,7 @@ async def sign_in(page: Any, url: str, email: str) -> None:
         await page.wait_for_url(url + "/staff/login/code")
         await page.get_by_label("Code from your authenticator app").fill(totp_code(email))
         await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(url + "/staff/queue")
+    await page.wait_for_url(url + "/staff/today")
 
 
 async def test_sign_in_and_the_queue_in_due_order_urgent_first(
@@ -115,8 +115,19 @@ async def test_log_an_attempt_then_close_the_case_and_the_survey_is_queued(
     await page.get_by_role("button", name="Log attempt").click()
     await page.locator("#sla").get_by_text("Response target met").wait_for()
     await page.get_by_label("Outcome").select_option("Advice given")
-    await page.get_by_role("button", name="Close case").click()
+    asked: list[str] = []
+
+    async def answer(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await (dialog.accept() if len(asked) > 1 else dialog.dismiss())
+
+    page.on("dialog", answer)
+    await page.get_by_role("button", name="Close case").click()  # asked, and not confirmed
+    await page.get_by_role("button", name="Close case").click()  # asked again, and confirmed
     await page.locator("#survey").wait_for()
+    assert len(asked) == 2 and enquiry.reference in asked[0]
+    assert await page.locator("#m-close").inner_text() == "✔ Case closed."
+    assert await page.evaluate("document.activeElement.id") == "m-close"
     async with services.sessions() as session:
         survey = (
             await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "survey"))

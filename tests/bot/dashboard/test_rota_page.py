@@ -52,7 +52,7 @@ async def test_the_rota_page_refuses_what_cannot_be_on_duty(
     ok = await client.post(
         "/staff/rota/overrides", data={"day": "2026-11-24", "staff": str(olu.id)}, headers=headers
     )
-    assert ok.status_code == 200 and ok.headers["HX-Redirect"] == "/staff/rota"
+    assert ok.status_code == 200 and ok.headers["HX-Redirect"] == "/staff/rota?done=override"
     ok = await client.post("/staff/rota/pattern", data={"day0": str(olu.id)}, headers=headers)
     assert ok.status_code == 200
     async with services.sessions() as session:

@@ -14,3 +14,19 @@ document.addEventListener("htmx:beforeSwap", function (event) {
     event.detail.isError = false;
   }
 });
+// A message shown beside a form (a refusal or a confirmation) takes the focus, so that it is
+// seen and read out where the officer is working, not at the top of the page.
+function focusMessage(box) {
+  if (box && box.textContent.trim()) {
+    box.focus({ preventScroll: true });
+    box.scrollIntoView({ block: "nearest" });
+  }
+}
+document.addEventListener("htmx:afterSwap", function (event) {
+  if (event.detail.target.classList.contains("form-message")) {
+    focusMessage(event.detail.target);
+  }
+});
+document.addEventListener("DOMContentLoaded", function () {
+  focusMessage(document.querySelector("[data-focus]"));
+});
