@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections import ChainMap
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.conversation.path import Conversations
 from bot.core.i18n import due_parts
 from bot.domain.records import raise_concern
 from bot.domain.urgent import keep_safe_phone, linked_enquiry, urgent_enquiry
@@ -34,14 +35,11 @@ from flows.urgent import (
 from flows.validators import show_phone
 from storage.models import Callback, Contact, Conversation, Enquiry
 
-if TYPE_CHECKING:  # the router imports this module: only its type is needed here
-    from bot.conversation.router import Router
-
 ASKING = "asking_safe_phone"  # state flag: "Can we call you?" waits for its answer
 SAFE_PHONE = "safe_phone"  # the number the parent gave as safe ("" when they said no)
 
 
-def engines(router: Router, state: dict[str, Any], flow: str) -> list[Engine]:
+def engines(router: Conversations, state: dict[str, Any], flow: str) -> list[Engine]:
     """The conversation's language; before one is chosen, English and the language the worrying
     words were written in."""
     if state.get("language"):
@@ -66,7 +64,7 @@ def _known_phone(state: dict[str, Any], enquiry: Enquiry | None) -> str | None:
 
 async def on_risk(
     session: AsyncSession,
-    router: Router,
+    router: Conversations,
     contact: Contact,
     conversation: Conversation,
     state: dict[str, Any],
@@ -117,7 +115,7 @@ def ask(speakers: list[Engine], known: str | None) -> Reply:
 
 async def on_safe_number(
     session: AsyncSession,
-    router: Router,
+    router: Conversations,
     conversation: Conversation,
     state: dict[str, Any],
     text: str,

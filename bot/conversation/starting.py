@@ -6,11 +6,12 @@ The first messages go out through the outbox, since no inbound message is waitin
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.conversation.path import Conversations
 from bot.conversation.safety import ASKING
 from bot.domain.records import transcribe
 from flows.engine import DONE, Reply
@@ -18,13 +19,10 @@ from flows.intake import INTAKE
 from storage import outbox
 from storage.models import Contact, Conversation
 
-if TYPE_CHECKING:  # the router imports this module: only its type is needed here
-    from bot.conversation.router import Router
-
 
 async def start_flow(
     session: AsyncSession,
-    router: Router,
+    router: Conversations,
     contact: Contact,
     flow_name: str,
     state: dict[str, Any],

@@ -8,12 +8,13 @@ an enquiry sent, a survey answered, stop) leaves the store as the service needs 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import flag_modified
 
 from bot.conversation import safety
+from bot.conversation.path import AnyFinisher, Conversations
 from bot.domain.enquiries import create_enquiry
 from bot.domain.records import forget, transcribe
 from bot.domain.urgent import fill_in, linked_enquiry
@@ -23,11 +24,8 @@ from flows.safeguarding import RiskMatch as RiskFound
 from flows.urgent import KEPT_FOR_SAFETY
 from storage.models import Contact, Conversation, InboxMessage
 
-if TYPE_CHECKING:  # the router imports this module: only its types are needed here
-    from bot.conversation.router import Finisher, Router
 
-
-def new_state(router: Router, contact: Contact, payload: dict[str, Any]) -> dict[str, Any]:
+def new_state(router: Conversations, contact: Contact, payload: dict[str, Any]) -> dict[str, Any]:
     """A new conversation's state: the contact's language, else the channel's hint, else none
     yet (the language menu comes first); a number the channel told us is kept, not asked."""
     names = router.catalogs.names()
@@ -54,7 +52,7 @@ def _answers_the_question(engine: Engine, flow: Flow, step_key: str, text: str) 
 
 async def take_turn(
     session: AsyncSession,
-    router: Router,
+    router: Conversations,
     contact: Contact,
     conversation: Conversation | None,
     row: InboxMessage,
@@ -104,13 +102,13 @@ async def take_turn(
 
 async def _ending(
     session: AsyncSession,
-    router: Router,
+    router: Conversations,
     contact: Contact,
     conversation: Conversation,
     row: InboxMessage,
     text: str,
     turn: Turn,
-    finisher: Finisher | None,
+    finisher: AnyFinisher | None,
     now: datetime,
 ) -> list[Reply]:
     """What the turn's outcome leaves behind: the language kept, the enquiry stored (or the
