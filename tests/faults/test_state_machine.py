@@ -36,7 +36,15 @@ from bot.domain.callbacks import URGENT_DELTA, call_by
 from bot.wiring import build_services
 from storage import outbox
 from storage.db import make_engine
-from storage.models import Base, Callback, Contact, Enquiry, InboxMessage, TranscriptLine
+from storage.models import (
+    Base,
+    Callback,
+    Contact,
+    Enquiry,
+    InboxMessage,
+    RiskMatch,
+    TranscriptLine,
+)
 from tests.conftest import FakeClock, london, test_settings
 from tests.parent import ANSWERS
 
@@ -242,12 +250,17 @@ class MessagePath(RuleBasedStateMachine):
                         )
                     )
                     assert len(callbacks) == 1
+                    # Kept inside the parent's chosen window on the target's day.
+                    target = clock.due_at(enquiry.received_at, 1)
+                    due = call_by(clock, target, callbacks[0].preferred_time)
                     if callbacks[0].urgent:
-                        due = clock.add_working_time(enquiry.received_at, URGENT_DELTA)
-                    else:
-                        # Kept inside the parent's chosen window on the target's day.
-                        target = clock.due_at(enquiry.received_at, 1)
-                        due = call_by(clock, target, callbacks[0].preferred_time)
+                        # Within one working hour of the first concern, never later than it
+                        # was (an enquiry opened by the concern has received_at = its time).
+                        first = await session.scalar(
+                            select(func.min(RiskMatch.at)).where(RiskMatch.enquiry_id == enquiry.id)
+                        )
+                        assert first is not None
+                        due = min(due, clock.add_working_time(first, URGENT_DELTA))
                     assert callbacks[0].due_at == due
                 sent_twice = await session.scalar(
                     select(func.count())
