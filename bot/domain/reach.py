@@ -62,10 +62,11 @@ def text_closed(enquiry: Enquiry, contact: Contact | None) -> str | None:
 
 
 def _params(
-    settings: Settings, clock: WorkingClock, enquiry: Enquiry, now: datetime
+    settings: Settings, clock: WorkingClock, language: str, enquiry: Enquiry, now: datetime
 ) -> dict[str, str]:
+    """The placeholders, with the next working day written as `language` writes dates."""
     local = now.astimezone(ZoneInfo(settings.timezone))
-    locale = babel_locale(enquiry.language)
+    locale = babel_locale(language)
     next_day = clock.next_working_day(local.date())
     return {
         "service": settings.service_name,
@@ -80,12 +81,12 @@ def drafts(
     settings: Settings, clock: WorkingClock, catalogs: Catalogs, enquiry: Enquiry, now: datetime
 ) -> list[Draft]:
     """Every catalog message, in English and in the parent's language, ready to preview."""
-    params = _params(settings, clock, enquiry, now)
+    params = _params(settings, clock, enquiry.language, enquiry, now)
+    en_params = _params(settings, clock, "en", enquiry, now)
     english, theirs = catalogs.gettext("en"), catalogs.gettext(enquiry.language)
     out = []
     for key, msgid in OFFICER_MESSAGES.items():
         parent = theirs(msgid)
-        en_params = params | {"day": format_date(clock.next_working_day(now.date()), "EEEE d MMMM")}
         out.append(
             Draft(
                 key,
