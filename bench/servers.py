@@ -57,19 +57,24 @@ async def drop_database(url: str) -> None:
         await connection.close()
 
 
-def helpline_env(database_url: str) -> dict[str, str]:
-    """What `helpline serve` needs: the store, its keys, signed Twilio webhooks, a secret."""
+def bench_config() -> Path:
+    """A helpline.toml in English with Ofcom's drama-range numbers: real-looking, so `serve`
+    starts (it refuses the shipped examples), ringing nobody."""
     config = Path(tempfile.mkdtemp(prefix="bench-")) / "helpline.toml"
-    # Ofcom's drama range: real-looking numbers, so `serve` starts (it refuses the examples).
     config.write_text(
         'languages = ["en"]\n'
         'children_services_phone = "0161 496 0000"\n'
         'out_of_hours_phone = "0161 496 0001"\n',
         encoding="utf-8",
     )
+    return config
+
+
+def helpline_env(database_url: str) -> dict[str, str]:
+    """What `helpline serve` needs: the store, its keys, signed Twilio webhooks, a secret."""
     return {
         "HELPLINE_DATABASE_URL": database_url,
-        "HELPLINE_CONFIG": str(config),
+        "HELPLINE_CONFIG": str(bench_config()),
         "HELPLINE_SECRET_KEY": "bench-" + uuid.uuid4().hex,
         "HELPLINE_ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "HELPLINE_LOOKUP_KEY": LOOKUP_KEY,

@@ -13,7 +13,7 @@ import urllib.request
 from pathlib import Path
 
 from bench import wrk_bodies
-from bench.servers import ENCRYPTION_KEY, LOOKUP_KEY, ROOT, drop_database, free_port
+from bench.servers import ENCRYPTION_KEY, LOOKUP_KEY, ROOT, bench_config, drop_database, free_port
 
 BIN = Path(sys.executable).parent
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -110,11 +110,9 @@ def uvicorn(app: str, env: dict[str, str], core: int, access_log: bool = True) -
 
 
 def helpline_env(database_url: str, telegram_api: str) -> dict[str, str]:
-    config = Path(tempfile.mkdtemp(prefix="bench-wrk-")) / "helpline.toml"
-    config.write_text('languages = ["en"]\n', encoding="utf-8")
     return {
         "HELPLINE_DATABASE_URL": database_url,
-        "HELPLINE_CONFIG": str(config),
+        "HELPLINE_CONFIG": str(bench_config()),
         "HELPLINE_SECRET_KEY": "bench-wrk-secret-key-0123456789abcdef",
         "HELPLINE_ENCRYPTION_KEYS": ENCRYPTION_KEY,
         "HELPLINE_LOOKUP_KEY": LOOKUP_KEY,

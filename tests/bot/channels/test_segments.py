@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.channels.twilio import segments
 from bot.channels.twilio.segments import is_gsm7, segment_count, split
@@ -46,6 +48,26 @@ def test_segments_are_counted_by_encoding() -> None:
     assert segment_count("😀" * 35) == 1  # a surrogate pair is two UCS-2 units
     assert segment_count("😀" * 36) == 2
     assert segment_count("") == 1
+
+
+def _counted_by_hand(text: str) -> int:
+    """The network's rule spelt out character by character, to check the fast count against."""
+    gsm = all(c in segments.GSM7_BASIC or c in segments.GSM7_EXTENSION for c in text)
+    single, part = (160, 153) if gsm else (70, 67)
+    units = [2 if (c in segments.GSM7_EXTENSION if gsm else ord(c) > 0xFFFF) else 1 for c in text]
+    if sum(units) <= single:
+        return 1
+    count, used = 1, 0
+    for unit in units:
+        if used + unit > part:
+            count, used = count + 1, 0
+        used += unit
+    return count
+
+
+@given(st.text(alphabet=st.sampled_from("ab 1\n€[~|😀ąسé"), max_size=500))
+def test_the_fast_count_agrees_with_the_count_by_hand(text: str) -> None:
+    assert segment_count(text) == _counted_by_hand(text)
 
 
 def test_split_cuts_between_words_and_each_piece_fits() -> None:
