@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot.channels.twilio import segments
@@ -66,6 +66,9 @@ def _counted_by_hand(text: str) -> int:
 
 
 @given(st.text(alphabet=st.sampled_from("ab 1\n€[~|😀ąسé"), max_size=500))
+@example("a" * 306)  # exactly two parts
+@example("ą" * 134)
+@example("€" * 80)
 def test_the_fast_count_agrees_with_the_count_by_hand(text: str) -> None:
     assert segment_count(text) == _counted_by_hand(text)
 
