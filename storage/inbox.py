@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from storage.crypto import lookup_hash
 from storage.models import InboxMessage
@@ -39,6 +40,43 @@ async def record_inbound(
         .returning(InboxMessage.id)
     )
     return (await session.execute(statement)).scalar_one_or_none()
+
+
+async def claim_inbound(
+    session: AsyncSession,
+    *,
+    channel: str,
+    provider_id: str,
+    address: str,
+    payload: dict[str, Any],
+    received_at: datetime,
+) -> InboxMessage | None:
+    """Insert the delivery and hand back its row, in this session, to be processed in the same
+    transaction (no second read); None for a redelivery."""
+    inbox_id = await record_inbound(
+        session,
+        channel=channel,
+        provider_id=provider_id,
+        address=address,
+        payload=payload,
+        received_at=received_at,
+    )
+    if inbox_id is None:
+        return None
+    row = InboxMessage(
+        id=inbox_id,
+        channel=channel,
+        provider_id=provider_id,
+        address=address,
+        address_hash=lookup_hash(address),
+        payload=payload,
+        received_at=received_at,
+        processed_at=None,
+        replies=None,
+    )
+    make_transient_to_detached(row)  # it is in the table: known to the session, not loaded
+    session.add(row)
+    return row
 
 
 async def find_inbound(

@@ -95,18 +95,57 @@ class Router:
 
     async def deliver_message(self, message: Inbound) -> Processed:
         """`deliver`, also giving the contact's language (None for a forgotten contact), so a
-        channel that renders by language needs no second read."""
+        channel that renders by language needs no second read.
+
+        A first delivery is recorded and processed in one transaction, committed once before
+        the caller answers: the inbox row and everything it caused land together or not at
+        all (then the provider, given no 2xx, delivers it again). A redelivery replays what
+        the first delivery replied, or processes it now when that one never was."""
         key = (message.channel, message.address)
-        inbox_id = await self.record(message)
-        if inbox_id is None:
-            # A redelivery: processing replays what the first delivery replied (or, when that
-            # one failed before answering, processes it now, once).
-            async with self.sessions() as session:
-                row = await inbox.find_inbound(session, message.channel, message.provider_id)
-            if row is None:
-                return Processed([], None)
-            inbox_id, key = row.id, (row.channel, row.address)
-        return await self.process_message(inbox_id, key=key)
+        try:
+            done = await self._first_delivery(message, key)
+        except Exception:
+            # Processing failed: keep the delivery (processed at the next start, or when the
+            # provider tries again), then let the channel answer as it must.
+            await self.record(message)
+            raise
+        if done is not None:
+            return done
+        async with self.sessions() as session:
+            row = await inbox.find_inbound(session, message.channel, message.provider_id)
+        if row is None:
+            return Processed([], None)
+        return await self.process_message(row.id, key=(row.channel, row.address))
+
+    async def _first_delivery(self, message: Inbound, key: tuple[str, str]) -> Processed | None:
+        """Record and process in one transaction; None when the provider id was seen before."""
+        async with self.locks.hold(SQLITE_WRITER if self._one_writer else key):
+            for attempt in range(1, RACE_RETRIES + 1):
+                try:
+                    async with self.sessions.begin() as session:
+                        row = await inbox.claim_inbound(
+                            session,
+                            channel=message.channel,
+                            provider_id=message.provider_id,
+                            address=message.address,
+                            payload=message.payload(),
+                            received_at=message.received_at,
+                        )
+                        if row is None:
+                            metrics.MESSAGES_IN.labels(message.channel, "redelivery").inc()
+                            return None
+                        done = await self._process_row(session, row)
+                    metrics.MESSAGES_IN.labels(message.channel, "new").inc()
+                    if key[0] not in self.outbox_channels:  # the outbox counts its own sends
+                        metrics.replied(key[0], len(done.replies))
+                    return done
+                except IntegrityError:
+                    # Another worker created this contact or conversation a moment ago
+                    # (the in-process lock cannot see it): run again on its row.
+                    if attempt == RACE_RETRIES:
+                        raise
+                    log.info("a new contact raced another worker; processing again")
+            raise AssertionError("unreachable")
 
     async def record(self, message: Inbound) -> int | None:
         """Commit the delivery to the inbox; only after this may the provider get its 2xx."""
@@ -169,16 +208,19 @@ class Router:
         row = await session.get(InboxMessage, inbox_id, with_for_update=True)
         if row is None:
             return Processed([], None)
-        if row.processed_at is not None:
-            items = (row.replies or {}).get("items", [])
-            language = await session.scalar(
-                select(Contact.language).where(
-                    Contact.channel == row.channel,
-                    Contact.address_hash == lookup_hash(row.address),
-                )
+        if row.processed_at is None:
+            return await self._process_row(session, row)
+        items = (row.replies or {}).get("items", [])
+        language = await session.scalar(
+            select(Contact.language).where(
+                Contact.channel == row.channel,
+                Contact.address_hash == lookup_hash(row.address),
             )
-            earlier = [Reply.from_dict(item) for item in items]
-            return Processed(earlier, language)
+        )
+        return Processed([Reply.from_dict(item) for item in items], language)
+
+    async def _process_row(self, session: AsyncSession, row: InboxMessage) -> Processed:
+        """Run a recorded, unprocessed delivery through its conversation."""
         now = self.now()
         text = str(row.payload.get("text") or "")
         # Read before anything is forgotten: a "stop" blanks the row's address, not the reply's.
