@@ -88,5 +88,5 @@ async def throttled(
     first, throttled or not."""
     replies = [Reply(engine._(SLOW_DOWN))] if warn else []
     conversation.updated_at = now
-    transcribe(session, contact, conversation, text, replies, now)
+    await transcribe(session, contact, conversation, text, replies, now)
     return replies

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.conversation.flood import FloodGuard, throttled
 from bot.conversation.message import Inbound, Processed
 from bot.conversation.starting import start_flow
-from bot.conversation.turn import take_turn
+from bot.conversation.turn import first_language, take_turn
 from bot.core import metrics
 from bot.core.clock import WorkingClock
 from bot.core.i18n import Catalogs, office_hours
@@ -225,16 +225,24 @@ class Router:
         text = str(row.payload.get("text") or "")
         # Read before anything is forgotten: a "stop" blanks the row's address, not the reply's.
         sender = (row.channel, row.address)
-        contact = await contacts.find_or_create(session, row.channel, row.address, now)
-        contact.last_inbound_at = row.received_at
+        contact, new = await contacts.arrived(
+            session,
+            row.channel,
+            row.address,
+            now,
+            language=first_language(self, row.payload),
+            inbound_at=row.received_at,
+        )
         for intercept in self.intercepts:
             handled = await intercept(session, self, contact, row, now)
             if handled is not None:
                 self._done(session, row, sender, contact.id, handled, now)
                 return Processed(handled, _language(session, contact))
-        conversation = await session.scalar(
-            select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
-        )
+        conversation = None
+        if not new:  # a contact created just now has no conversation to lock
+            conversation = await session.scalar(
+                select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
+            )
         # Safety first: a worry about a child is answered at once, throttled or not.
         state = conversation.state if conversation else {}
         risk = find_risk(text, state.get("language") or contact.language) if text.strip() else None

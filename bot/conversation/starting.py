@@ -55,7 +55,7 @@ async def start_flow(
     turn = router.engine(state, flow_name).start(state)
     conversation.state = turn.state
     await session.flush()
-    transcribe(session, contact, conversation, "", turn.replies, now)
+    await transcribe(session, contact, conversation, "", turn.replies, now)
     for reply in turn.replies:
         outbox.enqueue(
             session,

@@ -25,16 +25,20 @@ from flows.urgent import KEPT_FOR_SAFETY
 from storage.models import Contact, Conversation, InboxMessage
 
 
-def new_state(router: Conversations, contact: Contact, payload: dict[str, Any]) -> dict[str, Any]:
-    """A new conversation's state: the contact's language, else the channel's hint, else none
-    yet (the language menu comes first); a number the channel told us is kept, not asked."""
+def first_language(router: Conversations, payload: dict[str, Any]) -> str | None:
+    """The language a newcomer is greeted in: the channel's hint where we have it, the only
+    language a one-language service offers, else none yet (the language menu comes first)."""
     names = router.catalogs.names()
-    language = contact.language
     hint = (payload.get("language_hint") or "").split("-")[0].lower()
-    if not language and hint in names:
-        language = hint
-    if not language and len(names) == 1:
-        language = "en"
+    if hint in names:
+        return hint
+    return "en" if len(names) == 1 else None
+
+
+def new_state(router: Conversations, contact: Contact, payload: dict[str, Any]) -> dict[str, Any]:
+    """A new conversation's state: the contact's language, else `first_language`; a number
+    the channel told us is kept, not asked."""
+    language = contact.language or first_language(router, payload)
     answers: dict[str, Any] = {}
     if payload.get("known_phone"):
         answers["known_phone"] = payload["known_phone"]
@@ -121,7 +125,7 @@ async def _ending(
         # A service-started flow (survey, nudge): its own ending, then the conversation goes.
         if outcome == "completed":
             replies.extend(await finisher(session, router, contact, conversation, state, now))
-        transcribe(session, contact, conversation, text, replies, now)
+        await transcribe(session, contact, conversation, text, replies, now)
         await session.delete(conversation)
         return replies
     elif outcome == "completed":
@@ -157,5 +161,5 @@ async def _ending(
     # Written even when an earlier flush (the urgent enquiry) stored this very dict object.
     flag_modified(conversation, "state")
     conversation.updated_at = now
-    transcribe(session, contact, conversation, text, replies, now)
+    await transcribe(session, contact, conversation, text, replies, now)
     return replies

@@ -32,18 +32,36 @@ async def find_or_create(
     language: str | None = None,
 ) -> Contact:
     """The contact at this address, created on first contact; `last_seen_at` is now."""
+    return (await arrived(session, channel, address, now, language=language))[0]
+
+
+async def arrived(
+    session: AsyncSession,
+    channel: str,
+    address: str,
+    now: datetime,
+    *,
+    language: str | None = None,
+    inbound_at: datetime | None = None,
+) -> tuple[Contact, bool]:
+    """`find_or_create`, also saying whether the contact is new (so it has no conversation
+    to look for); a message's `inbound_at` is written with the rest, in one statement."""
     contact = await find(session, channel, address)
-    if contact is None:
-        contact = Contact(
-            channel=channel,
-            address=address,
-            language=language,
-            opted_out=False,
-            unreachable=False,
-            created_at=now,
-            last_seen_at=now,
-        )
-        session.add(contact)
-        await session.flush()
-    contact.last_seen_at = now
-    return contact
+    if contact is not None:
+        contact.last_seen_at = now
+        if inbound_at is not None:
+            contact.last_inbound_at = inbound_at
+        return contact, False
+    contact = Contact(
+        channel=channel,
+        address=address,
+        language=language,
+        opted_out=False,
+        unreachable=False,
+        created_at=now,
+        last_seen_at=now,
+        last_inbound_at=inbound_at,
+    )
+    session.add(contact)
+    await session.flush()
+    return contact, True

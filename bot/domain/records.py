@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.clock import WorkingClock
@@ -92,7 +92,7 @@ async def forget(
         await session.delete(contact)
 
 
-def transcribe(
+async def transcribe(
     session: AsyncSession,
     contact: Contact,
     conversation: Conversation,
@@ -100,21 +100,10 @@ def transcribe(
     replies: list[Reply],
     now: datetime,
 ) -> None:
-    """Keep what was said, so the officer never has to ask twice."""
-    enquiry_id = conversation.enquiry_id
-    if text:
-        session.add(
-            TranscriptLine(
-                contact_id=contact.id, enquiry_id=enquiry_id, direction="in", text=text, at=now
-            )
-        )
-    for reply in replies:
-        session.add(
-            TranscriptLine(
-                contact_id=contact.id,
-                enquiry_id=enquiry_id,
-                direction="out",
-                text=reply.numbered(),
-                at=now,
-            )
-        )
+    """Keep what was said, so the officer never has to ask twice (one statement for the lot:
+    the lines are written, never read back in this transaction)."""
+    line = {"contact_id": contact.id, "enquiry_id": conversation.enquiry_id, "at": now}
+    lines = [{**line, "direction": "in", "text": text}] if text else []
+    lines += [{**line, "direction": "out", "text": reply.numbered()} for reply in replies]
+    if lines:
+        await session.execute(insert(TranscriptLine), lines)
