@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_driver import one_trip_module
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -73,6 +75,8 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         private_sqlite_file(url)
+        if url.startswith("sqlite+aiosqlite"):
+            kwargs.setdefault("module", one_trip_module())
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
