@@ -8,10 +8,18 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import make_transient_to_detached
 
 from storage.crypto import lookup_hash
-from storage.models import InboxMessage
+from storage.models import INBOX, InboxMessage
+from storage.written import stored
+
+# Built once per dialect: a new statement per message would cost its cache key each time.
+_RECORD = {
+    name: dialect.insert(INBOX)
+    .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
+    .returning(INBOX.c.id)
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
 
 async def record_inbound(
@@ -24,22 +32,19 @@ async def record_inbound(
     received_at: datetime,
 ) -> int | None:
     """Insert the delivery; None when this provider id was seen before (a redelivery)."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(InboxMessage)
-        .values(
-            channel=channel,
-            provider_id=provider_id,
-            address=address,
-            address_hash=lookup_hash(address),
-            payload=payload,
-            received_at=received_at,
-        )
-        .on_conflict_do_nothing(index_elements=["channel", "provider_id"])
-        .returning(InboxMessage.id)
-    )
-    return (await session.execute(statement)).scalar_one_or_none()
+    statement = _RECORD[session.get_bind().dialect.name]
+    values = {
+        "channel": channel,
+        "provider_id": provider_id,
+        "address": address,
+        "address_hash": lookup_hash(address),
+        "payload": payload,
+        "received_at": received_at,
+    }
+    # A Core statement on the session's connection: no ORM bookkeeping for a plain insert.
+    connection = await session.connection()
+    inbox_id: int | None = (await connection.execute(statement, values)).scalar_one_or_none()
+    return inbox_id
 
 
 async def claim_inbound(
@@ -64,7 +69,6 @@ async def claim_inbound(
     if inbox_id is None:
         return None
     row = InboxMessage(
-        id=inbox_id,
         channel=channel,
         provider_id=provider_id,
         address=address,
@@ -74,9 +78,7 @@ async def claim_inbound(
         processed_at=None,
         replies=None,
     )
-    make_transient_to_detached(row)  # it is in the table: known to the session, not loaded
-    session.add(row)
-    return row
+    return stored(session, row, inbox_id)  # in the table already: no second read
 
 
 async def find_inbound(

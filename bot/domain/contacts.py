@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import lookup_hash
 from storage.models import Contact
+from storage.written import insert_row
 
 
 async def find(session: AsyncSession, channel: str, address: str) -> Contact | None:
@@ -62,6 +63,4 @@ async def arrived(
         last_seen_at=now,
         last_inbound_at=inbound_at,
     )
-    session.add(contact)
-    await session.flush()
-    return contact, True
+    return await insert_row(session, contact), True

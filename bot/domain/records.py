@@ -17,7 +17,7 @@ from bot.domain.alerts import safeguarding_alert
 from flows.engine import Reply
 from flows.safeguarding import RiskMatch as RiskFound
 from storage import inbox
-from storage.models import Contact, Conversation, Enquiry, RiskMatch, TranscriptLine
+from storage.models import TRANSCRIPT, Contact, Conversation, Enquiry, RiskMatch, TranscriptLine
 
 log = logging.getLogger(__name__)
 
@@ -105,5 +105,6 @@ async def transcribe(
     line = {"contact_id": contact.id, "enquiry_id": conversation.enquiry_id, "at": now}
     lines = [{**line, "direction": "in", "text": text}] if text else []
     lines += [{**line, "direction": "out", "text": reply.numbered()} for reply in replies]
-    if lines:
-        await session.execute(insert(TranscriptLine), lines)
+    if lines:  # Core, on the session's connection: the ORM's bulk path costs more than SQL
+        connection = await session.connection()
+        await connection.execute(insert(TRANSCRIPT), lines)

@@ -14,6 +14,8 @@ from storage.models.cases import (
     SurveyResponse,
 )
 from storage.models.conversations import (
+    INBOX,
+    TRANSCRIPT,
     Contact,
     Conversation,
     InboxMessage,
@@ -35,8 +37,10 @@ from storage.models.staff import (
 )
 
 __all__ = [
+    "INBOX",
     "NAMING_CONVENTION",
     "OPEN_SQL",
+    "TRANSCRIPT",
     "AuditEntry",
     "Base",
     "CallAttempt",

@@ -4,7 +4,7 @@ delivery in and out (inbox, outbox), what was said, calls, recordings and risk m
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     Boolean,
@@ -12,6 +12,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, validates
@@ -189,3 +190,8 @@ class RiskMatch(Base):
     phrase: Mapped[str] = mapped_column(String(128))
     step: Mapped[str | None] = mapped_column(String(32))
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+# The tables the message path writes with Core statements (no ORM bookkeeping per line).
+INBOX = cast(Table, InboxMessage.__table__)
+TRANSCRIPT = cast(Table, TranscriptLine.__table__)
