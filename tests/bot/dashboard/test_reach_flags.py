@@ -28,7 +28,7 @@ async def test_a_parent_reply_shows_on_today_the_queue_and_the_case_until_read(
     enquiry = await enquire(services)
     await _reply(services, enquiry.contact_id, "Any time on Tuesday is fine.")
     csrf = await sign_in(client, "olu@example.org")
-    flag = "💬 Parent replied (1)"
+    flag = "↩ Parent replied (1)"
     assert flag in (await client.get("/staff/today")).text
     assert flag in (await client.get("/staff/callbacks")).text
     url = f"/staff/enquiries/{enquiry.reference}"
