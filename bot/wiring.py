@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.conversation import intercepts, nudge
+from bot.conversation import after_intake, intercepts, nudge
 from bot.conversation.helpline import Helpline
 from bot.conversation.router import Router
 from bot.conversation.surveys import store_feedback
@@ -27,6 +27,7 @@ def build_services(settings: Settings, now: Callable[[], datetime] = utcnow) -> 
     catalogs = Catalogs(settings.languages)
     router = Router(sessions, settings, clock, catalogs, now=now)
     router.intercepts += [intercepts.subscriptions, intercepts.help_and_status]
+    router.intercepts.append(after_intake.replies_after_intake)  # after STOP, HELP, /status
     router.register_flow(FEEDBACK, store_feedback)
     nudge.register(router)
     return Helpline(

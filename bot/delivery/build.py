@@ -7,6 +7,9 @@ per row, so workers in several processes share the outbox without sending a row 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import partial
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.telegram import TelegramLink
 from bot.channels.twilio.client import make_twilio_client
@@ -15,6 +18,8 @@ from bot.core.settings import Settings, SettingsError
 from bot.delivery.parents import ParentTelegram, ParentTwilio, TelegramLimits
 from bot.delivery.staff import FanOut, Mailer, StaffEmail, StaffTelegram
 from bot.delivery.worker import LEASE, OutboxWorker, Sender
+from bot.domain.reach_flags import officer_text_status
+from storage.models import OutboxMessage
 
 
 def lease(settings: Settings) -> timedelta:
@@ -24,6 +29,16 @@ def lease(settings: Settings) -> timedelta:
     if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
         raise SettingsError("setting outbox.lease_seconds must be a number of seconds above 0")
     return timedelta(seconds=value)
+
+
+async def officer_text_marked(
+    services: Services, session: AsyncSession, row: OutboxMessage, status: str, now: datetime
+) -> None:
+    """An officer's text refused for good (Telegram blocked, Twilio refused) flags the case;
+    one Telegram accepted counts as delivered (Telegram gives no later receipt)."""
+    if status == "sent" and row.channel == "telegram":
+        status = "delivered"
+    await officer_text_status(session, services.settings, services.clock, row, status, now)
 
 
 def build_worker(services: Services, link: TelegramLink | None = None) -> OutboxWorker:
@@ -47,6 +62,7 @@ def build_worker(services: Services, link: TelegramLink | None = None) -> Outbox
     senders["email"] = StaffEmail(Mailer(settings) if settings.smtp_url else None)
     senders["staff"] = StaffTelegram(link, limits)
     worker = OutboxWorker(services, senders, {"staff": FanOut(services)}, lease=lease(settings))
+    worker.on_marked.append(partial(officer_text_marked, services))
     if own_link and link is not None:
         worker.on_close.append(link.close)
     return worker

@@ -28,7 +28,6 @@ from storage.models import Contact, OutboxMessage
 
 TELEGRAM_PER_SECOND = 30
 PER_CHAT_GAP = timedelta(seconds=1)
-WHATSAPP_WINDOW = timedelta(hours=24)
 TWILIO_UNSUBSCRIBED = 21610
 
 
@@ -151,15 +150,13 @@ class ParentTwilio:
             return Outcome("suppressed", None, "opted out")
         channel, settings = row.channel, self.settings
         template = None
-        if channel == "whatsapp":
-            seen = contact.last_inbound_at if contact else None
-            if seen is None or now - seen > WHATSAPP_WINDOW:
-                template = settings.twilio_whatsapp_template_sid or None
-                if template is None:  # outside the 24-hour window: fall back to SMS
-                    channel = "sms"
-                    sms_contact = await _contact(self.services, "sms", row.address)
-                    if sms_contact is not None and sms_contact.opted_out:
-                        return Outcome("suppressed", None, "opted out of sms")
+        if channel == "whatsapp" and not contacts.in_whatsapp_window(contact, now):
+            template = settings.twilio_whatsapp_template_sid or None
+            if template is None:  # outside the 24-hour window: fall back to SMS
+                channel = "sms"
+                sms_contact = await _contact(self.services, "sms", row.address)
+                if sms_contact is not None and sms_contact.opted_out:
+                    return Outcome("suppressed", None, "opted out of sms")
         if channel == "sms":
             to, sender = row.address, settings.twilio_phone_number
         else:

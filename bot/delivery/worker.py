@@ -81,6 +81,9 @@ class Expander(Protocol):
     async def expand(self, session: AsyncSession, row: OutboxMessage, now: datetime) -> None: ...
 
 
+Marked = Callable[[AsyncSession, OutboxMessage, str, datetime], Awaitable[None]]
+
+
 def retry_at(attempts: int, now: datetime) -> datetime | None:
     """When a transient failure is tried again, or None when it has had its tries."""
     if attempts >= MAX_ATTEMPTS:
@@ -104,6 +107,8 @@ class OutboxWorker:
         self.expanders = dict(expanders or {})
         self.lease = lease
         self.on_close: list[Callable[[], Awaitable[None]]] = []
+        # Run in the transaction that marks a row, with its new status (officer texts: reach).
+        self.on_marked: list[Marked] = []
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -201,6 +206,8 @@ class OutboxWorker:
                 error=outcome.error,
                 retry_at=retry,
             )
+            for hook in self.on_marked:
+                await hook(session, row, "pending" if retry else outcome.status, now)
         metrics.sent(row.channel, "pending" if retry else outcome.status, outcome.error)
         if outcome.status != "sent":
             log.warning("%s row %d not sent: %s", row.channel, row.id, outcome.error)

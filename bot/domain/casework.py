@@ -28,6 +28,7 @@ OUTCOMES = {
 }
 REACHED = frozenset({"spoke", "voicemail", "message"})
 UNANSWERED = frozenset({"no_answer", "wrong_number"})
+NO_VOICEMAIL = "The parent did not say a voicemail is safe: do not leave one."
 # Channels the service can start a conversation on by itself (a web chat cannot be pushed to).
 MAX_NOTE = 4000
 
@@ -62,6 +63,8 @@ async def log_attempt(
     if outcome not in OUTCOMES:
         raise CaseworkError("Choose what happened on the call.")
     callback = _open(enquiry.callback)
+    if outcome == "voicemail" and not enquiry.voicemail_ok:
+        raise CaseworkError(NO_VOICEMAIL)
     if outcome in UNANSWERED:
         # The nudge counts missed days, not missed dials: at most one per working day.
         earlier = await session.scalars(
@@ -82,6 +85,7 @@ async def log_attempt(
     if outcome == "spoke" and callback.first_spoke_at is None:
         callback.first_spoke_at = now
     callback.status = "attempted"
+    callback.parent_replies = 0  # answering the parent deals with what they wrote
     audit.record(session, staff, "log attempt", now, enquiry_id=enquiry.id, detail=outcome)
     return attempt
 

@@ -6,7 +6,7 @@ by the address itself; every channel and job goes through here.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,6 +14,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.crypto import lookup_hash
 from storage.models import Contact
 from storage.written import insert_row
+
+# WhatsApp's customer-care window: free text only this long after the parent's last message.
+WHATSAPP_WINDOW = timedelta(hours=24)
+
+
+def in_whatsapp_window(contact: Contact | None, now: datetime) -> bool:
+    """Whether free text may go to this WhatsApp contact now; outside, only a template."""
+    seen = contact.last_inbound_at if contact is not None else None
+    return seen is not None and now - seen <= WHATSAPP_WINDOW
 
 
 async def find(session: AsyncSession, channel: str, address: str) -> Contact | None:

@@ -48,7 +48,9 @@ class Draft:
     translated: bool
 
 
-def text_closed(enquiry: Enquiry, contact: Contact | None) -> str | None:
+def text_closed(
+    settings: Settings, enquiry: Enquiry, contact: Contact | None, now: datetime
+) -> str | None:
     """The reason a text may not be sent, or None when it may."""
     if not enquiry.voicemail_ok:
         return "The parent did not say a text or voicemail is safe, so no message can be sent."
@@ -58,6 +60,32 @@ def text_closed(enquiry: Enquiry, contact: Contact | None) -> str | None:
         return "The parent has opted out of messages (STOP)."
     if contact.unreachable:
         return "The parent's channel has refused our messages (blocked or failed): call instead."
+    if whatsapp_closed(contact, now) and not settings.twilio_whatsapp_template_sid:
+        return (
+            "The parent last wrote on WhatsApp more than 24 hours ago. Outside that window "
+            "WhatsApp takes only an approved template, and none is set "
+            "(TWILIO_WHATSAPP_TEMPLATE_SID): call instead."
+        )
+    return None
+
+
+def whatsapp_closed(contact: Contact | None, now: datetime) -> bool:
+    """A WhatsApp parent outside the 24-hour customer-care window."""
+    return (
+        contact is not None
+        and contact.channel == "whatsapp"
+        and not contacts.in_whatsapp_window(contact, now)
+    )
+
+
+def free_text_closed(contact: Contact | None, now: datetime) -> str | None:
+    """Why only the catalog messages may go (WhatsApp, outside the 24-hour window: they go
+    inside the approved template), or None when the officer may write their own."""
+    if whatsapp_closed(contact, now):
+        return (
+            "Outside WhatsApp's 24-hour window (the parent has not written for a day) only "
+            "the approved template can go: choose a message, it is sent inside the template."
+        )
     return None
 
 
@@ -114,7 +142,7 @@ async def send_text(
     """Queue (or, for the web chat, post) one message to the parent and log it as an attempt.
     Returns what the officer is told about delivery."""
     contact = await session.get(Contact, enquiry.contact_id) if enquiry.contact_id else None
-    reason = text_closed(enquiry, contact)
+    reason = text_closed(settings, enquiry, contact, now)
     if reason is not None:
         raise ReachError(reason)
     assert contact is not None
@@ -127,6 +155,9 @@ async def send_text(
         text = free_text.strip()
         if not text:
             raise ReachError("Choose a message or write one.")
+        closed = free_text_closed(contact, now)
+        if closed is not None:
+            raise ReachError(closed)
         if len(text) > MAX_FREE_TEXT:
             raise ReachError(f"Messages are limited to {MAX_FREE_TEXT} characters.")
     told = await _deliver(session, contact, enquiry, text, now)

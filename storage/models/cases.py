@@ -112,6 +112,11 @@ class Callback(Base):
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     handled_at: Mapped[datetime | None]
     handled_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    # The parent wrote after the intake: replies the officer has not yet marked as read.
+    parent_replies: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    replied_at: Mapped[datetime | None]
+    # An officer's text failed (blocked, undelivered): set until a later one is delivered.
+    text_unreachable_at: Mapped[datetime | None]
 
     enquiry: Mapped[Enquiry] = relationship(back_populates="callback")
 

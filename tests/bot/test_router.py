@@ -261,8 +261,9 @@ async def test_a_service_started_flow_runs_and_finishes(services: Services) -> N
     assert replies[-1].text == "Thank you for telling us."
     assert finished == [{"rating": "5"}]
     assert await count(services, Conversation) == 0
-    # mid-intake, a service-started flow waits rather than interrupting
-    await parent.say("hello again")
+    # mid-intake, a service-started flow waits rather than interrupting (with an enquiry
+    # open, "restart" starts a new intake: anything else is a reply to that enquiry)
+    await parent.say("restart")
     async with services.sessions.begin() as session:
         contact = (await session.scalars(select(Contact))).one()
         busy = await services.router.start_flow(

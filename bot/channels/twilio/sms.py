@@ -23,6 +23,7 @@ from bot.channels.twilio.client import signed_by_twilio
 from bot.conversation.helpline import Helpline
 from bot.conversation.router import Inbound
 from bot.core.settings import Settings
+from bot.domain.reach_flags import on_twilio_status
 from flows.engine import N_, Reply
 from flows.validators import known_phone
 from storage.models import OutboxMessage
@@ -123,6 +124,10 @@ def routes(services: Helpline) -> list[Route]:
                     .where(OutboxMessage.provider_message_id == sid)
                     .where(OutboxMessage.status.in_(("sent", "sending", "undelivered")))
                     .values(status=state, last_error=f"twilio {error}" if error else None)
+                )
+                # An officer's text that failed flags the case; a delivered one clears it.
+                await on_twilio_status(
+                    session, settings, services.clock, sid, state, services.now()
                 )
         return Response(status_code=204)
 

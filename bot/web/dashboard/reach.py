@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bot.channels.twilio import calls
-from bot.domain import audit, reach
+from bot.domain import audit, reach, reach_flags
 from bot.domain.enquiries import find_enquiry
 from bot.web.dashboard.base import Dashboard
 from storage.models import Contact, Enquiry, Staff
@@ -35,7 +35,8 @@ async def reach_context(
     contact = await session.get(Contact, enquiry.contact_id) if enquiry.contact_id else None
     return {
         "call_closed": reach.call_closed(board.settings, enquiry, staff),
-        "text_closed": reach.text_closed(enquiry, contact),
+        "text_closed": reach.text_closed(board.settings, enquiry, contact, board.now()),
+        "free_text_closed": reach.free_text_closed(contact, board.now()),
         "drafts": reach.drafts(
             board.settings, services.clock, services.catalogs, enquiry, board.now()
         ),
@@ -99,6 +100,16 @@ def routes(board: Dashboard) -> list[Route]:
         return board.message(request, f"Message logged as an attempt. {told}", 200)
 
     @board.guarded()
+    async def replies_read(request: Request, staff: Staff, session: AsyncSession) -> Response:
+        """ "Mark as read": the officer has read what the parent wrote after the intake."""
+        enquiry = await find_enquiry(session, request.path_params["reference"])
+        if enquiry is None:
+            return board.message(request, "No such enquiry.", 404)
+        await session.refresh(enquiry, ["callback"])
+        reach_flags.replies_read(session, enquiry.callback, staff, board.now())
+        return board.go(request, f"/staff/enquiries/{enquiry.reference}")
+
+    @board.guarded()
     async def my_phone(request: Request, staff: Staff, session: AsyncSession) -> Response:
         form = await request.form()
         try:
@@ -112,5 +123,6 @@ def routes(board: Dashboard) -> list[Route]:
     return [
         Route("/staff/enquiries/{reference}/call", call, methods=["POST"]),
         Route("/staff/enquiries/{reference}/text", text, methods=["POST"]),
+        Route("/staff/enquiries/{reference}/replies-read", replies_read, methods=["POST"]),
         Route("/staff/phone", my_phone, methods=["POST"]),
     ]
