@@ -34,14 +34,14 @@ async def replies_after_intake(
     contact: Contact,
     row: InboxMessage,
     now: datetime,
+    conversation: Conversation | None = None,
+    new: bool = False,
 ) -> list[Reply] | None:
-    """Handle a message that answers an open enquiry whose intake is finished; None otherwise."""
+    """Handle a message that answers an open enquiry whose intake is finished; None otherwise.
+    A contact created by this very message has no enquiry: nothing to look up."""
     text = str(row.payload.get("text") or "").strip()
-    if not text:
+    if not text or new:
         return None
-    conversation = await session.scalar(
-        select(Conversation).where(Conversation.contact_id == contact.id)
-    )
     if conversation is not None and (
         conversation.flow != INTAKE.name
         or conversation.state.get("step") != DONE

@@ -47,7 +47,13 @@ def keyword(text: str) -> str:
 
 
 async def subscriptions(
-    session: AsyncSession, router: Router, contact: Contact, row: InboxMessage, now: datetime
+    session: AsyncSession,
+    router: Router,
+    contact: Contact,
+    row: InboxMessage,
+    now: datetime,
+    conversation: Conversation | None = None,
+    new: bool = False,
 ) -> list[Reply] | None:
     """STOP opts a number out (and forgets its unfinished intake); START opts it back in."""
     contact.unreachable = False  # they wrote to us: they have not blocked us (any more)
@@ -69,7 +75,13 @@ async def subscriptions(
 
 
 async def help_and_status(
-    session: AsyncSession, router: Router, contact: Contact, row: InboxMessage, now: datetime
+    session: AsyncSession,
+    router: Router,
+    contact: Contact,
+    row: InboxMessage,
+    now: datetime,
+    conversation: Conversation | None = None,
+    new: bool = False,
 ) -> list[Reply] | None:
     """HELP on SMS/WhatsApp: who we are and when we are open; /status: where my enquiry is."""
     text = str(row.payload.get("text") or "").strip()

@@ -46,9 +46,11 @@ Finisher = Callable[
     [AsyncSession, "Router", Contact, Conversation, dict[str, Any], datetime],
     Awaitable[list[Reply]],
 ]
-# Runs before the flow; a list of replies means "handled here" (STOP, HELP, /status).
+# Runs before the flow, given the contact's conversation (locked) and whether the contact is
+# new; a list of replies means "handled here" (STOP, HELP, /status, a reply after the intake).
 Intercept = Callable[
-    [AsyncSession, "Router", Contact, InboxMessage, datetime], Awaitable[list[Reply] | None]
+    [AsyncSession, "Router", Contact, InboxMessage, datetime, Conversation | None, bool],
+    Awaitable[list[Reply] | None],
 ]
 
 
@@ -60,6 +62,13 @@ def _gone(session: AsyncSession, contact: Contact) -> bool:
 def _language(session: AsyncSession, contact: Contact) -> str | None:
     """The contact's language as this transaction leaves it; None once it is deleted."""
     return None if _gone(session, contact) else contact.language
+
+
+async def _conversation(session: AsyncSession, contact: Contact) -> Conversation | None:
+    """The contact's conversation, locked for this transaction (one at a time per contact)."""
+    return await session.scalar(
+        select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
+    )
 
 
 class Router:
@@ -233,16 +242,15 @@ class Router:
             language=first_language(self, row.payload),
             inbound_at=row.received_at,
         )
+        # A contact created just now has no conversation to look for.
+        conversation = None if new else await _conversation(session, contact)
         for intercept in self.intercepts:
-            handled = await intercept(session, self, contact, row, now)
+            handled = await intercept(session, self, contact, row, now, conversation, new)
             if handled is not None:
                 self._done(session, row, sender, contact.id, handled, now)
                 return Processed(handled, _language(session, contact))
-        conversation = None
-        if not new:  # a contact created just now has no conversation to lock
-            conversation = await session.scalar(
-                select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
-            )
+        if conversation is None and not new:  # an intercept may have begun one
+            conversation = await _conversation(session, contact)
         # Safety first: a worry about a child is answered at once, throttled or not.
         state = conversation.state if conversation else {}
         risk = find_risk(text, state.get("language") or contact.language) if text.strip() else None
