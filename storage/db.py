@@ -77,6 +77,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
         private_sqlite_file(url)
         if url.startswith("sqlite+aiosqlite"):
             kwargs.setdefault("module", one_trip_module())
+            # SQLAlchemy's Connection rolls back an open transaction as it closes; the pool's
+            # second rollback on return would be one more trip to the thread per transaction.
+            kwargs.setdefault("pool_reset_on_return", None)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine

@@ -49,8 +49,8 @@ async def test_a_statement_is_one_trip_and_its_results_arrive_whole(
             assert changed.rowcount == 2
             rows = (await connection.execute(text("SELECT v FROM t ORDER BY id"))).all()
             assert [r.v for r in rows] == ["a", "b!", "c!"]
-        # four statements, four trips; the commit; the pool's reset as the connection returns
-        assert trips == ["_run"] * 4 + ["commit", "rollback"]
+        # four statements, four trips, then the commit (no second rollback as it returns)
+        assert trips == ["_run"] * 4 + ["commit"]
     finally:
         await engine.dispose()
 
@@ -68,5 +68,11 @@ async def test_errors_and_rollback_behave_as_the_stock_adapter(tmp_path: Path) -
         async with engine.connect() as connection:
             kept = (await connection.execute(text("SELECT v FROM t"))).scalars().all()
         assert kept == ["x"]  # the whole failed transaction was rolled back
+        # A connection given back mid-transaction (no commit) is rolled back as it closes.
+        async with engine.connect() as connection:
+            await connection.execute(text("INSERT INTO t VALUES ('z')"))
+        async with engine.connect() as connection:
+            kept = (await connection.execute(text("SELECT v FROM t"))).scalars().all()
+        assert kept == ["x"]
     finally:
         await engine.dispose()

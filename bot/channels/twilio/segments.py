@@ -102,14 +102,18 @@ def split(text: str, max_segments: int = MAX_SEGMENTS, max_chars: int | None = N
                 pieces.append(current)
             current = line
             continue
-        for word, glue in _words(line, first_glue="\n" if current else ""):
-            candidate = current + glue + word if current else word
-            if fits(candidate):
-                current = candidate
+        words = _words(line, first_glue="\n" if current else "")
+        start = 0
+        while start < len(words):
+            taken = _most_words(current, words[start:], fits)
+            if taken:  # as many words as fit join this message (found by halving, not one by one)
+                current = _joined(current, words[start : start + taken])
+                start += taken
                 continue
             if current:
                 pieces.append(current)
-            current = word
+            current = words[start][0]
+            start += 1
             while not fits(current):
                 head = _longest_prefix(current, fits)
                 pieces.append(head)
@@ -122,6 +126,24 @@ def split(text: str, max_segments: int = MAX_SEGMENTS, max_chars: int | None = N
 def _words(line: str, first_glue: str) -> list[tuple[str, str]]:
     words = line.split(" ")
     return [(word, first_glue if i == 0 else " ") for i, word in enumerate(words)]
+
+
+def _joined(current: str, words: list[tuple[str, str]]) -> str:
+    for word, glue in words:
+        current = current + glue + word if current else word
+    return current
+
+
+def _most_words(current: str, words: list[tuple[str, str]], fits: Callable[[str], bool]) -> int:
+    """How many of `words` fit after `current` (adding words never makes a text cheaper)."""
+    low, high = 0, len(words)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(_joined(current, words[:middle])):
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _longest_prefix(text: str, fits: Callable[[str], bool]) -> str:
