@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from bot.domain import audit, second_factor
 from bot.domain.passwords import MIN_LENGTH, WeakPassword, check_strength, hash_password
+from bot.domain.reach import ReachError, check_staff_phone
 from bot.domain.rota import WEEKDAYS, check_on_duty, clear_override, put_on_duty
 from bot.domain.staff import ROLES, check_email
 from bot.web.dashboard.base import Dashboard
@@ -146,6 +147,18 @@ def routes(board: Dashboard) -> list[Route]:
         if person is None:
             return board.message(request, "No such account.", 404)
         change = str(form.get("change", ""))
+        if change == "phone":  # the number click-to-call rings first: no reason to sign out
+            try:
+                person.phone = check_staff_phone(str(form.get("phone", ""))[:64])
+            except ReachError as exc:
+                return board.message(request, str(exc))
+            audit.record(
+                session, staff, "change staff", board.now(), detail=f"staff #{person.id}: phone"
+            )
+            shown = person.phone or "none (calls through the helpline cannot ring them)"
+            return board.message(
+                request, f"Saved: {person.name}'s phone for calls is {shown}.", 200
+            )
         if person.id == staff.id and change in {"disable", "role"}:
             return board.message(request, "Ask another admin to change your own account.")
         if change == "password":  # a reset: the person was locked out or the password leaked

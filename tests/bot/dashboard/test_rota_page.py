@@ -96,3 +96,29 @@ async def test_adding_staff_follows_the_cli_rules(
         headers=headers,
     )
     assert again.status_code == 422 and "already an account" in again.text
+
+
+async def test_an_admin_sets_an_officers_phone_for_calls(
+    services: Services, client: httpx.AsyncClient
+) -> None:
+    await add_staff(services, "ada@example.org", "admin")
+    olu = await add_staff(services, "olu@example.org")
+    csrf = await sign_in(client, "ada@example.org")
+    headers = {"X-CSRFToken": csrf, "HX-Request": "true"}
+    url = f"/staff/admin/staff/{olu.id}"
+    wrong = await client.post(
+        url, data={"change": "phone", "phone": "not a number"}, headers=headers
+    )
+    assert wrong.status_code == 422 and "is not a phone number" in wrong.text
+    saved = await client.post(
+        url, data={"change": "phone", "phone": "0770 090 0555"}, headers=headers
+    )
+    assert saved.status_code == 200 and "+447700900555" in saved.text
+    async with services.sessions() as session:
+        person = await session.get(Staff, olu.id)
+        assert person is not None and person.phone == "+447700900555"
+        assert person.session_version == olu.session_version  # not signed out for a phone
+        actions = list(await session.scalars(select(AuditEntry.detail)))
+    assert f"staff #{olu.id}: phone" in actions
+    page = await client.get("/staff/admin/staff")
+    assert 'value="+447700900555"' in page.text
