@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -206,25 +207,7 @@ async def run_parents(
                 )
             everyone = asyncio.ensure_future(asyncio.gather(*jobs))
             if fault is not None:
-                rng = random.Random(fault.seed)
-                while fault.done < fault.kills and not everyone.done():
-                    await asyncio.wait([everyone], timeout=rng.uniform(*fault.interval))
-                    if fault.done % 2:
-                        servers.telegram_acknowledged.clear()
-                        acked = asyncio.ensure_future(servers.telegram_acknowledged.wait())
-                        await asyncio.wait([everyone, acked], return_when=asyncio.FIRST_COMPLETED)
-                        acked.cancel()
-                        await asyncio.sleep(rng.uniform(0, 0.05))
-                    if everyone.done():
-                        break
-                    n = rng.randrange(len(processes)) if fault.any_worker else 0
-                    victim = processes[n]
-                    servers.restarting = True
-                    await victim.kill()
-                    fault.done += 1
-                    fault.victims[n] = fault.victims.get(n, 0) + 1
-                    await victim.start()
-                    servers.up_since, servers.restarting = loop.time(), False
+                await _inflict(fault, processes, servers, everyone)
             outcomes = list(await everyone)
             for problem in await store.one_enquiry_each(
                 [("sms", f"+4477009{n:05d}") for n in range(sms)]
@@ -236,6 +219,48 @@ async def run_parents(
             await store.close()
             for process in processes:
                 await process.stop()
+
+
+async def _inflict(
+    fault: Fault, processes: list[HelplineProcess], servers: Servers, everyone: asyncio.Future[Any]
+) -> None:
+    """The kills. `any_worker`: a worker drawn from those up is killed while another is up, and
+    restarts in the background (the next kill may come before it is back); otherwise the first
+    server is killed and restarted before the next gap."""
+    loop = asyncio.get_running_loop()
+    rng = random.Random(fault.seed)
+    restarts: dict[int, asyncio.Future[None]] = {}
+    while fault.done < fault.kills and not everyone.done():
+        await asyncio.wait([everyone], timeout=rng.uniform(*fault.interval))
+        if fault.done % 2:
+            servers.telegram_acknowledged.clear()
+            acked = asyncio.ensure_future(servers.telegram_acknowledged.wait())
+            await asyncio.wait([everyone, acked], return_when=asyncio.FIRST_COMPLETED)
+            acked.cancel()
+            await asyncio.sleep(rng.uniform(0, 0.05))
+        up = [n for n in range(len(processes)) if n not in restarts or restarts[n].done()]
+        while fault.any_worker and len(up) < 2 and not everyone.done():
+            pending = [r for r in restarts.values() if not r.done()]
+            await asyncio.wait([everyone, *pending], return_when=asyncio.FIRST_COMPLETED)
+            up = [n for n in range(len(processes)) if n not in restarts or restarts[n].done()]
+        if everyone.done():
+            break
+        n = rng.choice(up) if fault.any_worker else 0
+        victim = processes[n]
+        servers.restarting = True
+        await victim.kill()
+        fault.done += 1
+        fault.victims[n] = fault.victims.get(n, 0) + 1
+        restarts[n] = asyncio.ensure_future(victim.start())
+        restarts[n].add_done_callback(lambda _: _restarted(servers, restarts, loop.time()))
+        if not fault.any_worker:
+            await restarts[n]
+    await asyncio.gather(*restarts.values())
+
+
+def _restarted(servers: Servers, restarts: dict[int, asyncio.Future[None]], now: float) -> None:
+    if all(r.done() for r in restarts.values()):
+        servers.up_since, servers.restarting = now, False
 
 
 def _counts(reference: list[Outcome], sms: int) -> list[list[int]]:
