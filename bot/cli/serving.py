@@ -62,7 +62,7 @@ def serve_on(app: Any, sockets: list[socket.socket], **options: Any) -> int:
     server = uvicorn.Server(config)
     for sock in sockets:
         where = sock.getsockname()
-        log.info("listening on http://%s:%d (pid %d)", where[0], where[1], os.getpid())
+        log.info("serving http://%s:%d once the app has started (pid %d)", *where[:2], os.getpid())
     server.run(sockets=sockets)
     return 0 if server.started else 3
 
