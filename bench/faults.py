@@ -1,9 +1,12 @@
-"""The long fault run: `python -m bench.faults --db sqlite|postgresql --kills 200 [--workers 2]`.
+"""The long fault run: `python -m bench.faults --db sqlite|postgresql --kills 200 [--workers 2]
+[--shared-port]`.
 
 Rounds of 4 SMS and 4 Telegram parents (tests/faults/messaging.py) run whole intakes while the
 first `helpline serve` is SIGKILLed and restarted on the same database (a second worker, if
 any, keeps serving); every request is retried unchanged until 200 and every reply compared with
-a fault-free run. Prints a Markdown row for bench/RESULTS.md: acknowledged, lost, doubled.
+a fault-free run. With --shared-port the workers share one port (`serve --reuse-port`), every
+request goes to it, and each kill takes a worker drawn at random.
+Prints a Markdown row for bench/RESULTS.md: acknowledged, lost, doubled.
 """
 
 from __future__ import annotations
@@ -40,15 +43,23 @@ async def main(args: argparse.Namespace) -> None:
     (workdir / "reference").mkdir()
     reference = await run_parents(reference_url, workdir / "reference")
     total, kills, rounds = Tally(), 0, 0
+    victims: dict[int, int] = {}
     while kills < args.kills:
         url = await _store(args.db)
         try:
             fault = Fault(min(args.per_round, args.kills - kills), seed=args.seed + rounds)
             fault.interval = (args.min_gap, args.max_gap)
+            fault.any_worker = args.shared_port
             round_dir = workdir / f"round{rounds}"
             round_dir.mkdir()
             seen = await run_parents(
-                url, round_dir, reference=reference, fault=fault, workers=args.workers, give_up=600
+                url,
+                round_dir,
+                reference=reference,
+                fault=fault,
+                workers=args.workers,
+                give_up=600,
+                shared_port=args.shared_port,
             )
         finally:
             await drop_database(url)
@@ -58,11 +69,18 @@ async def main(args: argparse.Namespace) -> None:
         for name in ("acknowledged", "replies", "lost", "doubled", "retries"):
             setattr(total, name, getattr(total, name) + getattr(tally, name))
         total.problems += tally.problems
-        print(f"round {rounds}: {fault.done} kills, lost {tally.lost}, doubled {tally.doubled}")
+        for n, times in fault.victims.items():
+            victims[n] = victims.get(n, 0) + times
+        print(
+            f"round {rounds}: {fault.done} kills, lost {tally.lost}, doubled {tally.doubled}",
+            flush=True,
+        )
     minutes = (time.monotonic() - started) / 60
+    print("kills by worker:", ", ".join(f"{n + 1}: {t}" for n, t in sorted(victims.items())))
+    workers = f"{args.workers}{' (one port, any killed)' if args.shared_port else ''}"
     print(HEADER)
     print(
-        f"| {args.db} | {args.workers} | {kills} | {rounds} | {total.acknowledged} "
+        f"| {args.db} | {workers} | {kills} | {rounds} | {total.acknowledged} "
         f"| {total.replies} | {total.lost} | {total.doubled} | {total.retries} | {minutes:.0f} |"
     )
     for problem in total.problems:
@@ -75,6 +93,9 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--kills", type=int, default=200)
     parser.add_argument("--per-round", type=int, default=10, help="kills per round of parents")
     parser.add_argument("--workers", type=int, default=1, help="2: the second is never killed")
+    parser.add_argument(
+        "--shared-port", action="store_true", help="workers on one port; any may be killed"
+    )
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--min-gap", type=float, default=0.5, help="seconds, after /healthz")
     parser.add_argument("--max-gap", type=float, default=2.5)

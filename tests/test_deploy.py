@@ -35,11 +35,15 @@ def unit(name: str) -> configparser.RawConfigParser:
     return parser
 
 
-def command(name: str, instance: str = "") -> list[str]:
-    """ExecStart as systemd runs it, from the installed venv to this checkout's."""
+def command(name: str, instance: str = "", shared_port: int | None = None) -> list[str]:
+    """ExecStart as systemd runs it, from the installed venv to this checkout's; with
+    `shared_port`, the port the web workers share moved to a free one for the test."""
     line = unit(name)["Service"]["ExecStart"].replace("%i", instance).replace("%%", "%")
     assert line.count(INSTALLED_BIN) == 1, line
-    return shlex.split(line.replace(INSTALLED_BIN, OUR_BIN))
+    argv = shlex.split(line.replace(INSTALLED_BIN, OUR_BIN))
+    if shared_port is not None:
+        argv[argv.index("--port") + 1] = str(shared_port)
+    return argv
 
 
 def test_every_unit_runs_as_the_service_user_from_the_environment_file() -> None:
@@ -56,12 +60,16 @@ def test_every_unit_runs_as_the_service_user_from_the_environment_file() -> None
             "/etc/helpline/helpline.env"
         )
         assert section["ProtectSystem"] == "strict"
-    assert "--no-scheduler" in command("helpline-web@.service", "8081")
+    web = command("helpline-web@.service", "8081")
+    assert "--no-scheduler" in web and "--reuse-port" in web
+    assert web[web.index("--own-port") + 1] == "8081"
     wanted = unit("helpline.target")["Unit"]["Wants"].split()
     ports = sorted(re.findall(r"helpline-web@(\d+)\.service", " ".join(wanted)))
     assert "helpline-scheduler.service" in wanted and len(ports) >= 2
     caddy = (DEPLOY / "Caddyfile").read_text(encoding="utf-8")
-    assert sorted(re.findall(r"127\.0\.0\.1:(\d+)", caddy)) == ports
+    # The proxy's one address is the port every worker shares, none of their own.
+    assert set(re.findall(r"127\.0\.0\.1:(\d+)", caddy)) == {web[web.index("--port") + 1]}
+    assert web[web.index("--port") + 1] not in ports
 
 
 def test_the_environment_example_names_only_real_settings() -> None:
@@ -126,14 +134,19 @@ async def test_the_units_commands_come_up_as_written(
     )
     assert migrate.returncode == 0, migrate.stderr
     assert b"database is up to date" in migrate.stdout
-    port = free_port()
-    web_log, scheduler_log = tmp_path / "web.log", tmp_path / "scheduler.log"
-    web = start(command("helpline-web@.service", str(port)), environment, tmp_path, web_log)
+    port, own = free_port(), [free_port(), free_port()]  # the shared port; each worker's own
+    web_logs, scheduler_log = [tmp_path / f"web{n}.log" for n in own], tmp_path / "scheduler.log"
+    webs = [
+        start(command("helpline-web@.service", str(n), port), environment, tmp_path, log)
+        for n, log in zip(own, web_logs, strict=True)
+    ]
     scheduler = start(command("helpline-scheduler.service"), environment, tmp_path, scheduler_log)
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as http:
+            for web, log in zip(webs, web_logs, strict=True):  # each worker up on its own port
+                await _answers(f"http://127.0.0.1:{own[webs.index(web)]}/healthz", web, log)
             for _ in range(300):
-                assert web.poll() is None, web_log.read_text()
+                assert all(web.poll() is None for web in webs)
                 assert scheduler.poll() is None, scheduler_log.read_text()
                 try:
                     ready = await http.get("/readyz")
@@ -151,11 +164,27 @@ async def test_the_units_commands_come_up_as_written(
             assert "helpline_scheduler_leader 1.0" in scrape.text
     finally:
         # A clean stop, as systemd counts it: exit 0, or the SIGTERM it sent (uvicorn re-raises).
-        assert stop(web) in CLEAN, web_log.read_text()
+        for web, log in zip(webs, web_logs, strict=True):
+            assert stop(web) in CLEAN, log.read_text()
         assert stop(scheduler) in CLEAN, scheduler_log.read_text()
-    assert "Application shutdown complete" in web_log.read_text()
+    logs = [log.read_text() for log in web_logs]
+    assert all("Application shutdown complete" in text for text in logs)
+    assert all(f"serving http://127.0.0.1:{port} once" in text for text in logs)
     assert "scheduler: leader" in scheduler_log.read_text()
-    assert "Traceback" not in web_log.read_text() + scheduler_log.read_text()
+    assert "Traceback" not in "".join(logs) + scheduler_log.read_text()
+
+
+async def _answers(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
+    async with httpx.AsyncClient(timeout=5) as http:
+        for _ in range(1800):
+            assert process.poll() is None, log.read_text()
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError(f"{url} never answered: {log.read_text()}")
 
 
 def test_the_backup_unit_writes_a_checked_backup(

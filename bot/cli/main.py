@@ -11,8 +11,6 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-import uvicorn
-
 from bot.channels import console
 from bot.cli import (
     backup,
@@ -23,6 +21,7 @@ from bot.cli import (
     reports,
     rota,
     scheduler,
+    serving,
     staff,
     telegram,
 )
@@ -60,6 +59,12 @@ async def _with_services(handler: Handler, args: argparse.Namespace) -> int:
 def serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     doctor.refuse_examples(settings)  # no example safety numbers given to parents
+    if args.workers > 1:
+        return _serve_workers(args)
+    # Bound before the app starts, so a taken port is said in one line and nothing migrates.
+    sockets = [serving.listening_socket(args.host, args.port, shared=args.reuse_port)]
+    if args.own_port:
+        sockets.append(serving.listening_socket(args.host, args.own_port, shared=False))
     # The scheduler stands by when another process leads, so every serve may offer to run it.
     background = [] if args.no_scheduler else [SchedulerRunner]
     app = create_app(settings, background=background)
@@ -67,19 +72,39 @@ def serve(args: argparse.Namespace) -> int:
         print(line)
     for line in serve_warnings(settings):
         print(f"warning: {line}", file=sys.stderr)
-    # log_config=None: uvicorn's own lines go through our redacting handler like every other.
-    uvicorn.run(
+    # log_config=None (in serve_on): uvicorn's lines go through our redacting handler.
+    return serving.serve_on(
         app,
-        host=args.host,
-        port=args.port,
-        log_level="info",
-        log_config=None,
+        sockets,
         server_header=False,
         # Behind a reverse proxy, the client is the one it forwards (throttling, audit).
         proxy_headers=bool(args.forwarded_allow_ips),
         forwarded_allow_ips=args.forwarded_allow_ips or None,
     )
-    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    services = build_services(settings)
+    try:
+        await services.migrate()
+    finally:
+        await services.close()
+
+
+def _serve_workers(args: argparse.Namespace) -> int:
+    """`--workers N`: N `serve --reuse-port` processes, each started again if it dies."""
+    serving.listening_socket(args.host, args.port, shared=True).close()  # a taken port, once
+    asyncio.run(_migrate(load_settings()))  # once, here: N workers at once would race
+    options = ["--host", args.host, "--port", str(args.port)]
+    if args.no_scheduler:
+        options.append("--no-scheduler")
+    if args.forwarded_allow_ips:
+        options += ["--forwarded-allow-ips", args.forwarded_allow_ips]
+    commands = [
+        serving.worker_argv(options, args.own_port + n if args.own_port else None)
+        for n in range(args.workers)
+    ]
+    return serving.Workers(commands).run()
 
 
 def channel_status(settings: Settings) -> list[str]:
@@ -160,6 +185,12 @@ MAKES_SCHEMA: set[Handler] = {db_upgrade, chat, scheduler.run_alone}  # migrate,
 NO_DATABASE: set[Handler] = {telegram.set_webhook, doctor.doctor}
 
 
+def _workers(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers from 1 to 64")
+    return int(text)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="helpline", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -168,6 +199,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler here")
+    p.add_argument(
+        "--reuse-port",
+        action="store_true",
+        help="share --port with other serve processes started so (SO_REUSEPORT)",
+    )
+    p.add_argument(
+        "--own-port",
+        type=int,
+        metavar="PORT",
+        help="also listen on this port alone: this process's /metrics and /healthz",
+    )
+    p.add_argument(
+        "--workers",
+        type=_workers,
+        default=1,
+        metavar="N",
+        help="run N such processes on --port (own ports P, P+1, ...), each restarted if it dies",
+    )
     p.add_argument(
         "--forwarded-allow-ips",
         metavar="ADDRESSES",

@@ -13,15 +13,16 @@ import itertools
 import random
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from tests.fakes.server import LiveServer
 from tests.fakes.telegram_api import FakeTelegram, update_message
 from tests.fakes.twilio_api import FakeTwilio, signed_post_headers, sms_form
-from tests.faults.serve import HelplineProcess
+from tests.faults.serve import HelplineProcess, free_port
 from tests.faults.verdict import Outcome, Store, collapsed, normalised
 from tests.parent import ANSWERS
 
@@ -36,10 +37,12 @@ TELEGRAM_SCRIPT = ["/start", *ANSWERS, "1"]
 
 
 class Servers:
-    """The `helpline serve` processes on one database; requests go round them in turn."""
+    """The `helpline serve` processes on one database; requests go round them in turn, or all
+    to the one port they share (`shared`: the kernel picks the process)."""
 
-    def __init__(self, processes: list[HelplineProcess]) -> None:
+    def __init__(self, processes: list[HelplineProcess], shared: str = "") -> None:
         self.processes = processes
+        self.shared = shared
         self._turn = itertools.count()
         self.telegram_acknowledged = asyncio.Event()  # the worker is sending its replies now
         self.restarting = False
@@ -52,6 +55,8 @@ class Servers:
         return asyncio.get_running_loop().time() - max(since, self.up_since)
 
     def url(self) -> str:
+        if self.shared:
+            return self.shared
         return self.processes[next(self._turn) % len(self.processes)].url
 
 
@@ -137,14 +142,17 @@ async def telegram_parent(
 
 @dataclass
 class Fault:
-    """`kills` SIGKILLs of the first server, each `interval` seconds (drawn from `seed`) after
-    it last answered /healthz; then the parents finish undisturbed. Every other kill is aimed:
-    it lands within 50 ms of a Telegram acknowledgement, while the worker sends its replies."""
+    """`kills` SIGKILLs of the first server (`any_worker`: of one drawn at random), each
+    `interval` seconds (drawn from `seed`) after the last restarted one answered /healthz; then
+    the parents finish undisturbed. Every other kill is aimed: it lands within 50 ms of a
+    Telegram acknowledgement, while a worker sends its replies."""
 
     kills: int
     seed: int = 21
     interval: tuple[float, float] = (0.5, 2.5)
     done: int = 0
+    any_worker: bool = False
+    victims: dict[int, int] = field(default_factory=dict)  # worker number: times killed
 
 
 async def run_parents(
@@ -157,9 +165,11 @@ async def run_parents(
     fault: Fault | None = None,
     workers: int = 1,
     give_up: float = 120.0,
+    shared_port: bool = False,
 ) -> list[Outcome]:
-    """One run of all the parents at once; with `fault`, the first server is SIGKILLed and
-    restarted until they are done (a second worker, if any, keeps serving)."""
+    """One run of all the parents at once; with `fault`, the first server (or any) is SIGKILLed
+    and restarted until they are done (other workers, if any, keep serving). `shared_port`: the
+    workers share one port (`serve --reuse-port`) and every request goes to it."""
     fake_telegram, fake_twilio = FakeTelegram(), FakeTwilio()
     async with LiveServer(fake_telegram.app) as tg_api, LiveServer(fake_twilio.app) as tw_api:
         env = {
@@ -173,8 +183,11 @@ async def run_parents(
             "TWILIO_API_BASE_URL": tw_api.url,
         }
         config = f"[outbox]\nlease_seconds = {LEASE_SECONDS}\n"
+        port = free_port() if shared_port else None
         processes = [
-            HelplineProcess(database_url, workdir, env=env, config=config, name=f"serve{n}")
+            HelplineProcess(
+                database_url, workdir, env=env, config=config, name=f"serve{n}", shared_port=port
+            )
             for n in range(workers)
         ]
         for process in processes:
@@ -182,7 +195,7 @@ async def run_parents(
         store = Store(database_url)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + give_up
-        servers = Servers(processes)
+        servers = Servers(processes, f"http://127.0.0.1:{port}" if port else "")
         expected_counts = _counts(reference, sms) if reference else None
         try:
             jobs = [sms_parent(servers, f"+4477009{n:05d}", deadline) for n in range(sms)]
@@ -194,23 +207,7 @@ async def run_parents(
                 )
             everyone = asyncio.ensure_future(asyncio.gather(*jobs))
             if fault is not None:
-                rng = random.Random(fault.seed)
-                victim = processes[0]
-                while fault.done < fault.kills and not everyone.done():
-                    await asyncio.wait([everyone], timeout=rng.uniform(*fault.interval))
-                    if fault.done % 2:
-                        servers.telegram_acknowledged.clear()
-                        acked = asyncio.ensure_future(servers.telegram_acknowledged.wait())
-                        await asyncio.wait([everyone, acked], return_when=asyncio.FIRST_COMPLETED)
-                        acked.cancel()
-                        await asyncio.sleep(rng.uniform(0, 0.05))
-                    if everyone.done():
-                        break
-                    servers.restarting = True
-                    await victim.kill()
-                    fault.done += 1
-                    await victim.start()
-                    servers.up_since, servers.restarting = loop.time(), False
+                await _inflict(fault, processes, servers, everyone)
             outcomes = list(await everyone)
             for problem in await store.one_enquiry_each(
                 [("sms", f"+4477009{n:05d}") for n in range(sms)]
@@ -222,6 +219,48 @@ async def run_parents(
             await store.close()
             for process in processes:
                 await process.stop()
+
+
+async def _inflict(
+    fault: Fault, processes: list[HelplineProcess], servers: Servers, everyone: asyncio.Future[Any]
+) -> None:
+    """The kills. `any_worker`: a worker drawn from those up is killed while another is up, and
+    restarts in the background (the next kill may come before it is back); otherwise the first
+    server is killed and restarted before the next gap."""
+    loop = asyncio.get_running_loop()
+    rng = random.Random(fault.seed)
+    restarts: dict[int, asyncio.Future[None]] = {}
+    while fault.done < fault.kills and not everyone.done():
+        await asyncio.wait([everyone], timeout=rng.uniform(*fault.interval))
+        if fault.done % 2:
+            servers.telegram_acknowledged.clear()
+            acked = asyncio.ensure_future(servers.telegram_acknowledged.wait())
+            await asyncio.wait([everyone, acked], return_when=asyncio.FIRST_COMPLETED)
+            acked.cancel()
+            await asyncio.sleep(rng.uniform(0, 0.05))
+        up = [n for n in range(len(processes)) if n not in restarts or restarts[n].done()]
+        while fault.any_worker and len(up) < 2 and not everyone.done():
+            pending = [r for r in restarts.values() if not r.done()]
+            await asyncio.wait([everyone, *pending], return_when=asyncio.FIRST_COMPLETED)
+            up = [n for n in range(len(processes)) if n not in restarts or restarts[n].done()]
+        if everyone.done():
+            break
+        n = rng.choice(up) if fault.any_worker else 0
+        victim = processes[n]
+        servers.restarting = True
+        await victim.kill()
+        fault.done += 1
+        fault.victims[n] = fault.victims.get(n, 0) + 1
+        restarts[n] = asyncio.ensure_future(victim.start())
+        restarts[n].add_done_callback(lambda _: _restarted(servers, restarts, loop.time()))
+        if not fault.any_worker:
+            await restarts[n]
+    await asyncio.gather(*restarts.values())
+
+
+def _restarted(servers: Servers, restarts: dict[int, asyncio.Future[None]], now: float) -> None:
+    if all(r.done() for r in restarts.values()):
+        servers.up_since, servers.restarting = now, False
 
 
 def _counts(reference: list[Outcome], sms: int) -> list[list[int]]:

@@ -35,7 +35,9 @@ def free_port() -> int:
 
 
 class HelplineProcess:
-    """`helpline serve` (one uvicorn worker, no scheduler) on loopback, killable by SIGKILL."""
+    """`helpline serve` (one uvicorn worker, no scheduler) on loopback, killable by SIGKILL.
+    With `shared_port`, one of several workers on that port (--reuse-port); its own port (`url`)
+    then reaches this process alone, for its /healthz while it restarts."""
 
     def __init__(
         self,
@@ -45,9 +47,11 @@ class HelplineProcess:
         env: dict[str, str] | None = None,
         config: str = "",
         name: str = "serve",
+        shared_port: int | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.shared_port = shared_port
         toml = workdir / f"{name}.toml"
         # Ofcom's drama range: real-looking numbers, so `serve` starts (it refuses the examples).
         toml.write_text(
@@ -70,7 +74,9 @@ class HelplineProcess:
 
     async def start(self) -> None:
         command = [sys.executable, "-m", "bot.cli.main", "serve", "--no-scheduler"]
-        command += ["--host", "127.0.0.1", "--port", str(self.port)]
+        command += ["--host", "127.0.0.1", "--port", str(self.shared_port or self.port)]
+        if self.shared_port:
+            command += ["--reuse-port", "--own-port", str(self.port)]
         with self.log.open("ab") as log:
             self.process = await asyncio.to_thread(
                 subprocess.Popen,
