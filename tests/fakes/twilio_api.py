@@ -259,7 +259,7 @@ class FakeTwilio:
 
     async def _create_call(self, request: Request) -> Response:
         """Calls.create as Twilio answers it: queued, with the URL Twilio will fetch on answer.
-        Tests then play the call by posting signed webhooks to that URL and its <Dial> action."""
+        `tests/fakes/twilio_calls.play_call` then plays the call: answer, <Dial>, status."""
         async with request.form() as form:
             params: dict[str, Any] = {}
             for key in form:
