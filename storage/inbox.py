@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -79,6 +79,18 @@ async def claim_inbound(
         replies=None,
     )
     return stored(session, row, inbox_id)  # in the table already: no second read
+
+
+_MARK = update(INBOX).where(INBOX.c.id == bindparam("key"))
+
+
+async def mark_processed(
+    session: AsyncSession, row: InboxMessage, replies: dict[str, Any], now: datetime
+) -> None:
+    """Processed, with the replies a redelivery will get: one prebuilt Core UPDATE (the row
+    object is left as it is, so the session has nothing of it to flush)."""
+    connection = await session.connection()
+    await connection.execute(_MARK, {"key": row.id, "processed_at": now, "replies": replies})
 
 
 async def find_inbound(

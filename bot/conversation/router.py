@@ -31,7 +31,7 @@ from flows.engine import Engine, Flow, Reply
 from flows.intake import INTAKE
 from flows.safeguarding import find_risk
 from flows.validators import show_phone
-from storage import outbox
+from storage import inbox, outbox
 from storage.models import Contact, Conversation, Enquiry, InboxMessage
 
 # Inbound and Processed live in message.py; channels import them from here, as before.
@@ -111,7 +111,7 @@ class Router(Delivery):
         for intercept in self.intercepts:
             handled = await intercept(session, self, contact, row, now, conversation, new)
             if handled is not None:
-                self._done(session, row, sender, contact.id, handled, now)
+                await self._done(session, row, sender, contact.id, handled, now)
                 return Processed(handled, _language(session, contact))
         if conversation is None and not new:  # an intercept may have begun one
             conversation = await _conversation(session, contact)
@@ -130,14 +130,14 @@ class Router(Delivery):
                     warn,
                     now,
                 )
-                self._done(session, row, sender, contact.id, kept, now)
+                await self._done(session, row, sender, contact.id, kept, now)
                 return Processed(kept, _language(session, contact))
         replies = await take_turn(session, self, contact, conversation, row, risk, now)
         kept_id = None if _gone(session, contact) else contact.id
-        self._done(session, row, sender, kept_id, replies, now)
+        await self._done(session, row, sender, kept_id, replies, now)
         return Processed(replies, _language(session, contact))
 
-    def _done(
+    async def _done(
         self,
         session: AsyncSession,
         row: InboxMessage,
@@ -149,8 +149,7 @@ class Router(Delivery):
         """Mark the delivery processed with its replies, queued for `sender` where that is how
         the channel answers."""
         self._send_later(session, sender, contact_id, replies, now)
-        row.processed_at = now
-        row.replies = {"items": [r.as_dict() for r in replies]}
+        await inbox.mark_processed(session, row, {"items": [r.as_dict() for r in replies]}, now)
         return replies
 
     # -- helpers ---------------------------------------------------------------
