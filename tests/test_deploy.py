@@ -169,7 +169,7 @@ async def test_the_units_commands_come_up_as_written(
         assert stop(scheduler) in CLEAN, scheduler_log.read_text()
     logs = [log.read_text() for log in web_logs]
     assert all("Application shutdown complete" in text for text in logs)
-    assert all(f"serving http://127.0.0.1:{port} once" in text for text in logs)
+    assert all(f"Uvicorn running on http://127.0.0.1:{port} " in text for text in logs)
     assert "scheduler: leader" in scheduler_log.read_text()
     assert "Traceback" not in "".join(logs) + scheduler_log.read_text()
 

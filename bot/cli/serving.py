@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import signal
 import socket
 import subprocess  # nosec B404: our own serve command, as an argument list
@@ -21,6 +20,7 @@ import uvicorn
 from bot.core.errors import HelplineError
 
 log = logging.getLogger(__name__)
+uvicorn_log = logging.getLogger("uvicorn.error")
 RESTART_PAUSE = 1.0  # seconds before a worker that died is started again
 QUICK_EXIT = 10.0  # a worker that fails sooner after its start than this never came up
 
@@ -59,12 +59,18 @@ def _bind_error(host: str, port: int, exc: OSError, shared: bool) -> str:
 def serve_on(app: Any, sockets: list[socket.socket], **options: Any) -> int:
     """Run uvicorn on sockets already bound (so a taken port is said before the app starts)."""
     config = uvicorn.Config(app, log_level="info", log_config=None, **options)
-    server = uvicorn.Server(config)
-    for sock in sockets:
-        where = sock.getsockname()
-        log.info("serving http://%s:%d once the app has started (pid %d)", *where[:2], os.getpid())
+    server = _Server(config)
     server.run(sockets=sockets)
     return 0 if server.started else 3
+
+
+class _Server(uvicorn.Server):
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        """uvicorn says where it runs only for sockets it bound itself: say it for ours."""
+        await super().startup(sockets=sockets)
+        for sock in sockets if self.started and sockets else []:
+            host, port = sock.getsockname()[:2]
+            uvicorn_log.info("Uvicorn running on http://%s:%d (Press CTRL+C to quit)", host, port)
 
 
 def worker_argv(argv: Sequence[str], own_port: int | None) -> list[str]:

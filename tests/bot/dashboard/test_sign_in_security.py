@@ -4,6 +4,7 @@ throttling per forwarded client, audited failures and refusals, audited urgent c
 from __future__ import annotations
 
 import hashlib
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -111,11 +112,18 @@ def test_serve_trusts_forwarded_headers_only_from_the_named_proxy(
     monkeypatch.setenv("HELPLINE_CONFIG", str(config))
     monkeypatch.chdir(tmp_path)
     seen: dict[str, Any] = {}
-    monkeypatch.setattr(cli.uvicorn, "run", lambda app, **kwargs: seen.update(kwargs))
+
+    def serve_on(app: object, sockets: list[socket.socket], **kwargs: Any) -> int:
+        for sock in sockets:
+            sock.close()
+        seen.update(kwargs)
+        return 0
+
+    monkeypatch.setattr(cli.serving, "serve_on", serve_on)
     monkeypatch.setattr(cli, "create_app", lambda settings, background: None)
-    assert cli.main(["serve", "--forwarded-allow-ips", PROXY]) == 0
+    assert cli.main(["serve", "--port", "0", "--forwarded-allow-ips", PROXY]) == 0
     assert seen["proxy_headers"] is True and seen["forwarded_allow_ips"] == PROXY
-    assert cli.main(["serve"]) == 0
+    assert cli.main(["serve", "--port", "0"]) == 0
     assert seen["proxy_headers"] is False  # no proxy named: X-Forwarded-For means nothing
 
 
