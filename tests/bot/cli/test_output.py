@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -108,10 +109,14 @@ def test_serve_says_once_what_to_fix_before_going_live(db: Path) -> None:
         env=env,
     ) as server:
         assert server.stderr is not None
+        # A server that never says it is running fails the test in a minute, never hangs it.
+        deadline = threading.Timer(60, server.kill)
+        deadline.start()
         for line in server.stderr:
             seen.append(line)
             if "Uvicorn running" in line or "Traceback" in line or "helpline:" in line:
                 break
+        deadline.cancel()
         server.terminate()
         server.wait(timeout=30)
     said = "".join(seen)
