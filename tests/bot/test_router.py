@@ -125,6 +125,37 @@ async def test_acknowledged_but_unprocessed_deliveries_are_processed_on_restart(
     assert await services.router.recover() == 0
 
 
+async def test_a_delivery_whose_processing_fails_is_kept_then_processed_once(
+    services: Services,
+) -> None:
+    """Record and process share one transaction; when processing fails the delivery is still
+    kept (the provider gets no 2xx and tries again; a restart processes it), and nothing half
+    done by the failed attempt stays behind."""
+    parent = Parent(services)
+    message = parent.inbound("hello")
+
+    async def broken(*_: object) -> None:
+        raise RuntimeError("a fault while processing")
+
+    services.router.intercepts.insert(0, broken)  # type: ignore[arg-type]
+    try:
+        await services.router.deliver_message(message)
+        raise AssertionError("the failure should reach the channel")
+    except RuntimeError:
+        pass
+    finally:
+        services.router.intercepts.remove(broken)  # type: ignore[arg-type]
+    async with services.sessions() as session:
+        kept = (await session.scalars(select(InboxMessage))).all()
+    assert len(kept) == 1 and kept[0].processed_at is None
+    assert await count(services, Contact) == 0  # the failed attempt's contact was rolled back
+    again = await services.router.deliver_message(message)  # the provider's retry
+    assert again.replies and await count(services, Conversation) == 1
+    assert await services.router.recover() == 0  # processed once, not again at a restart
+    replay = await services.router.deliver_message(message)
+    assert [r.text for r in replay.replies] == [r.text for r in again.replies]
+
+
 async def test_telegram_replies_go_through_the_outbox(services: Services) -> None:
     parent = Parent(services, channel="telegram", address="4242")
     await parent.say("/start")
