@@ -16,8 +16,10 @@ import asyncio
 import cProfile
 import os
 import pstats
+import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import aiosqlite
@@ -28,7 +30,7 @@ from bench.servers import drop_database, fresh_database, helpline_env
 SCRIPT = ["hello", "1", "1", "2"]  # hello, consent, who is asking, the topic
 
 
-async def measure(kind: str, step: int, count: int) -> dict[str, float]:
+async def measure(kind: str, step: int, count: int, top: int = 0) -> dict[str, float]:
     url = await fresh_database(kind)
     os.environ.update(helpline_env(url))
     from bot.channels.twilio.sms import render
@@ -89,8 +91,12 @@ async def measure(kind: str, step: int, count: int) -> dict[str, float]:
         aiosqlite.Connection._execute = handed  # type: ignore[method-assign]
         await services.close()
         await drop_database(url)
+    stats = pstats.Stats(profile)
+    if top:  # where the calls go: the functions that make the most of them, with callees
+        stats.sort_stats("cumulative").print_stats(top)
+        stats.dump_stats(Path(tempfile.gettempdir()) / "path_cost.prof")  # for pstats
     return {
-        "calls": pstats.Stats(profile).total_calls / count,  # type: ignore[attr-defined]
+        "calls": stats.total_calls / count,  # type: ignore[attr-defined]
         "statements": seen["statements"] / count,
         "hand-offs": seen["hand-offs"] / count,
         "cpu ms (profiled)": 1000 * cpu / count,
@@ -152,12 +158,13 @@ def main() -> None:
     parser.add_argument("--step", type=int, choices=[0, 3], default=0)
     parser.add_argument("-n", type=int, default=500)
     parser.add_argument("--overhead", action="store_true", help="the store's plumbing alone")
+    parser.add_argument("--top", type=int, default=0, help="also print the N costliest functions")
     args = parser.parse_args()
     if args.overhead:
         plumbing = asyncio.run(overhead())
         print(", ".join(f"{name}: {value:,.0f} calls" for name, value in plumbing.items()))
         return
-    figures = asyncio.run(measure(args.db, args.step, args.n))
+    figures = asyncio.run(measure(args.db, args.step, args.n, args.top))
     shown = ", ".join(f"{name} {value:,.1f}" for name, value in figures.items())
     print(f"{args.db} step {args.step}: per message {shown}")
 

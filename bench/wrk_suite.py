@@ -161,6 +161,10 @@ class Suite:
             for db in self.args.db:
                 if self.wanted("durable") and not self.profiler.active:
                     self.durable(db)
+                if self.wanted("work") and not self.profiler.active:
+                    self.durable(
+                        db, "bench.same_work:app", "durable webhook + a first message's writes"
+                    )
                 self.helpline_runs(db, fake.url + "/bot")
         finally:
             fake.stop()
@@ -179,16 +183,19 @@ class Suite:
             finally:
                 server.stop()
 
-    def durable(self, db: str) -> None:
+    def durable(
+        self, db: str, app: str = "bench.durable:app", name: str = "minimal durable webhook"
+    ) -> None:
+        """A reference webhook on a fresh database: durable.py, or same_work.py (--only work)."""
         url = asyncio.run(fresh_database(db))
         env = {
             "BENCH_DATABASE_URL": async_url(url),
             "HELPLINE_PUBLIC_URL": wrk_bodies.PUBLIC_URL,
             "TWILIO_AUTH_TOKEN": wrk_bodies.AUTH_TOKEN,
         }
-        server = uvicorn("bench.durable:app", env, self.server_core).wait_ready()
+        server = uvicorn(app, env, self.server_core).wait_ready()
         try:
-            self.measure("minimal durable webhook", db, server, "/twilio/sms", self.first_sms,
+            self.measure(name, db, server, "/twilio/sms", self.first_sms,
                          self.warm_sms, "<Message>")  # fmt: skip
         finally:
             server.stop()
@@ -265,7 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=40_000, help="unique requests per set")
     parser.add_argument("--prepare-concurrency", type=int, default=16)
     parser.add_argument(
-        "--only", nargs="+", choices=["bare", "durable", "sms", "telegram", "mid"], default=[]
+        "--only",
+        nargs="+",
+        choices=["bare", "durable", "work", "sms", "telegram", "mid"],
+        default=[],
     )
     parser.add_argument("--skip-saturation", action="store_true")
     parser.add_argument("--sql-stats", action="store_true", help="count statements (slower)")

@@ -7,7 +7,7 @@ tested as a transcript and the same flow runs on every channel.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flows.answer_words import no_words, yes_words
@@ -63,12 +63,14 @@ class Engine:
         languages: Mapping[str, str],
         params: Mapping[str, str] | None = None,
         language: str = "en",
+        later: Mapping[str, Callable[[], str]] | None = None,
     ) -> None:
         self.flow = flow
         self.language = language
         self.translate = translate
         self.languages = languages
-        self.params = _Params(params or {})
+        # `later`: placeholders worked out only if a message uses them.
+        self.params = _Params(params or {}, later)
 
     def _(self, msgid: str) -> str:
         return self.translate(msgid).format_map(self.params)

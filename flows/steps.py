@@ -116,9 +116,21 @@ SUMMARY, CHANGE, DONE, LANGUAGE = "@summary", "@change", "@done", "@language"
 
 
 class _Params(dict[str, str]):
-    """Placeholders a message may use; an unknown one is left as written rather than crash."""
+    """Placeholders a message may use; an unknown one is left as written rather than crash.
+
+    `later` holds placeholders worked out only when a message uses them (reading a phone
+    number back costs more than most turns that never mention it)."""
+
+    def __init__(
+        self, values: Mapping[str, str], later: Mapping[str, Callable[[], str]] | None = None
+    ) -> None:
+        super().__init__(values)
+        self.later = later or {}
 
     def __missing__(self, key: str) -> str:
+        if key in self.later:
+            self[key] = value = self.later[key]()
+            return value
         return "{" + key + "}"
 
 

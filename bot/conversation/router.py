@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import inspect, select
+from sqlalchemy import bindparam, inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation.delivery import Delivery
@@ -33,6 +33,7 @@ from flows.safeguarding import find_risk
 from flows.validators import show_phone
 from storage import inbox, outbox
 from storage.models import Contact, Conversation, Enquiry, InboxMessage
+from storage.written import load, selecting
 
 # Inbound and Processed live in message.py; channels import them from here, as before.
 __all__ = ["Finisher", "Inbound", "Intercept", "Processed", "Router"]
@@ -59,11 +60,12 @@ def _language(session: AsyncSession, contact: Contact) -> str | None:
     return None if _gone(session, contact) else contact.language
 
 
+_OF_CONTACT = selecting(Conversation, Conversation.contact_id == bindparam("contact"), locked=True)
+
+
 async def _conversation(session: AsyncSession, contact: Contact) -> Conversation | None:
     """The contact's conversation, locked for this transaction (one at a time per contact)."""
-    return await session.scalar(
-        select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
-    )
+    return await load(session, Conversation, _OF_CONTACT, {"contact": contact.id})
 
 
 class Router(Delivery):
@@ -91,6 +93,7 @@ class Router(Delivery):
         self._one_writer = settings.is_sqlite
         self.intercepts: list[Intercept] = []
         self.flood = FloodGuard()
+        self._said: dict[str, dict[str, str]] = {}  # placeholders by language (`_params`)
 
     async def _process_row(self, session: AsyncSession, row: InboxMessage) -> Processed:
         """Run a recorded, unprocessed delivery through its conversation."""
@@ -177,19 +180,32 @@ class Router(Delivery):
     def engine(self, state: dict[str, Any], flow_name: str = INTAKE.name) -> Engine:
         language = state.get("language") or "en"
         known = state.get("answers", {}).get("known_phone")
-        params = {
-            "service": self.settings.service_name,
-            "phone": self.settings.service_phone,
-            "hours": office_hours(
-                language, self.settings.opens, self.settings.closes, self.clock.weekdays
-            ),
-            "children_services": self.settings.children_services_phone,
-            "out_of_hours": self.settings.out_of_hours_phone,
-            "known_phone": show_phone(known) if known else "",
-        }
         flow = self.flows[flow_name][0] if flow_name in self.flows else INTAKE
         translate = self.catalogs.gettext(language)
-        return Engine(flow, translate, self.catalogs.names(), params, language=language)
+        return Engine(
+            flow,
+            translate,
+            self.catalogs.names(),
+            self._params(language),
+            language=language,
+            later={"known_phone": lambda: show_phone(known) if known else ""},
+        )
+
+    def _params(self, language: str) -> dict[str, str]:
+        """The service's own placeholders in `language`: the same every message, made once."""
+        params = self._said.get(language)
+        if params is None:
+            hours = office_hours(
+                language, self.settings.opens, self.settings.closes, self.clock.weekdays
+            )
+            params = self._said[language] = {
+                "service": self.settings.service_name,
+                "phone": self.settings.service_phone,
+                "hours": hours,
+                "children_services": self.settings.children_services_phone,
+                "out_of_hours": self.settings.out_of_hours_phone,
+            }
+        return params
 
     def confirmation(self, enquiry: Enquiry, state: dict[str, Any]) -> Reply:
         return Reply(

@@ -10,8 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import flag_modified
 
 from bot.conversation import safety
 from bot.conversation.path import AnyFinisher, Conversations
@@ -23,6 +23,7 @@ from flows.intake import INTAKE
 from flows.safeguarding import RiskMatch as RiskFound
 from flows.urgent import KEPT_FOR_SAFETY
 from storage.models import Contact, Conversation, InboxMessage
+from storage.written import insert_row, update_row
 
 
 def first_language(router: Conversations, payload: dict[str, Any]) -> str | None:
@@ -69,10 +70,10 @@ async def take_turn(
     started: Turn | None = None
     if conversation is None:
         state = new_state(router, contact, row.payload)
+        # Written once, with its state, when the turn ends (`_ending`): not added here.
         conversation = Conversation(
             contact_id=contact.id, flow=INTAKE.name, state=state, created_at=now, updated_at=now
         )
-        session.add(conversation)
         started = router.engine(state).start(state)
         answering = "start"
     else:
@@ -156,10 +157,12 @@ async def _ending(
             ]
         await forget(session, contact, conversation)
         return replies
-    contact.language = state.get("language") or contact.language
-    conversation.state = state
-    # Written even when an earlier flush (the urgent enquiry) stored this very dict object.
-    flag_modified(conversation, "state")
-    conversation.updated_at = now
+    if state.get("language") and state["language"] != contact.language:
+        contact.language = state["language"]  # only when it changed: else nothing to flush
+    if inspect(conversation).transient:  # begun by this message: one INSERT with its state
+        conversation.state, conversation.updated_at = state, now
+        await insert_row(session, conversation)
+    else:  # written even when an earlier flush (the urgent enquiry) stored this very dict
+        await update_row(session, conversation, state=state, updated_at=now)
     await transcribe(session, contact, conversation, text, replies, now)
     return replies

@@ -55,7 +55,8 @@ async def urgent_enquiry(
     if enquiry is not None:
         await make_urgent(session, enquiry, clock, now)
         return enquiry
-    if conversation.id is None:
+    if conversation.id is None:  # begun by this very message: stored now, for its enquiry
+        session.add(conversation)
         await session.flush()
     enquiry = await create_enquiry(
         session,
