@@ -26,11 +26,14 @@ import aiosqlite
 from sqlalchemy import event
 
 from bench.servers import drop_database, fresh_database, helpline_env
+from bench.stages import Stages
 
 SCRIPT = ["hello", "1", "1", "2"]  # hello, consent, who is asking, the topic
 
 
-async def measure(kind: str, step: int, count: int, top: int = 0) -> dict[str, float]:
+async def measure(
+    kind: str, step: int, count: int, top: int = 0, stages: bool = False
+) -> dict[str, float]:
     url = await fresh_database(kind)
     os.environ.update(helpline_env(url))
     from bot.channels.twilio.sms import render
@@ -38,7 +41,6 @@ async def measure(kind: str, step: int, count: int, top: int = 0) -> dict[str, f
     from bot.core.settings import load_settings
     from bot.wiring import build_services
     from flows import safeguarding
-    from flows.validators import known_phone
 
     services = build_services(load_settings())
     await services.migrate()
@@ -66,7 +68,7 @@ async def measure(kind: str, step: int, count: int, top: int = 0) -> dict[str, f
             provider_id=f"SM{block}{at}{n:08d}{uuid.uuid4().hex[:8]}",
             text=SCRIPT[at],
             received_at=services.now(),
-            known_phone=known_phone(address),
+            known_phone=address,  # as the SMS channel hands it over
         )
         async with limit:
             done = await services.router.deliver_message(message)
@@ -78,8 +80,15 @@ async def measure(kind: str, step: int, count: int, top: int = 0) -> dict[str, f
 
     try:
         for at in range(step):  # parents brought to the step measured
-            await round_of("20", at)
+            for block in ("20", "30") if stages else ("20",):
+                await round_of(block, at)
         await round_of("10", 0)  # warm-up
+        if stages:  # calls by stage instead (bench/stages.py); a second round of parents
+            by_stage = Stages()
+            by_stage.enable()
+            await round_of("30", step)
+            by_stage.disable()
+            print(by_stage.table(count))
         seen.update({"statements": 0, "hand-offs": 0})
         profile = cProfile.Profile()
         cpu = time.process_time()
@@ -158,13 +167,14 @@ def main() -> None:
     parser.add_argument("--step", type=int, choices=[0, 3], default=0)
     parser.add_argument("-n", type=int, default=500)
     parser.add_argument("--overhead", action="store_true", help="the store's plumbing alone")
+    parser.add_argument("--stages", action="store_true", help="also the calls by stage")
     parser.add_argument("--top", type=int, default=0, help="also print the N costliest functions")
     args = parser.parse_args()
     if args.overhead:
         plumbing = asyncio.run(overhead())
         print(", ".join(f"{name}: {value:,.0f} calls" for name, value in plumbing.items()))
         return
-    figures = asyncio.run(measure(args.db, args.step, args.n, args.top))
+    figures = asyncio.run(measure(args.db, args.step, args.n, args.top, args.stages))
     shown = ", ".join(f"{name} {value:,.1f}" for name, value in figures.items())
     print(f"{args.db} step {args.step}: per message {shown}")
 

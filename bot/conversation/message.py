@@ -19,7 +19,7 @@ class Inbound:
     text: str
     received_at: datetime
     language_hint: str | None = None
-    known_phone: str | None = None
+    known_phone: str | None = None  # a number the channel gives, checked when a conversation begins
 
     def payload(self) -> dict[str, Any]:
         return {

@@ -22,6 +22,7 @@ from flows.engine import DONE, Engine, Flow, Invalid, Reply, Turn
 from flows.intake import INTAKE
 from flows.safeguarding import RiskMatch as RiskFound
 from flows.urgent import KEPT_FOR_SAFETY
+from flows.validators import known_phone
 from storage.models import Contact, Conversation, InboxMessage
 from storage.written import insert_row, update_row
 
@@ -38,11 +39,13 @@ def first_language(router: Conversations, payload: dict[str, Any]) -> str | None
 
 def new_state(router: Conversations, contact: Contact, payload: dict[str, Any]) -> dict[str, Any]:
     """A new conversation's state: the contact's language, else `first_language`; a number
-    the channel told us is kept, not asked."""
+    the channel told us is kept, not asked, when it is one we could ring back (checked here,
+    once a conversation, rather than on every message)."""
     language = contact.language or first_language(router, payload)
     answers: dict[str, Any] = {}
-    if payload.get("known_phone"):
-        answers["known_phone"] = payload["known_phone"]
+    phone = known_phone(payload["known_phone"]) if payload.get("known_phone") else None
+    if phone:
+        answers["known_phone"] = phone
     return {"language": language, "answers": answers, "history": []}
 
 

@@ -25,7 +25,6 @@ from bot.conversation.router import Inbound
 from bot.core.settings import Settings
 from bot.domain.reach_flags import on_twilio_status
 from flows.engine import N_, Reply
-from flows.validators import known_phone
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -96,7 +95,7 @@ def routes(services: Helpline) -> list[Route]:
             provider_id=sid,
             text=str(form.get("Body") or "")[:MAX_BODY_CHARS],
             received_at=services.now(),
-            known_phone=known_phone(address),
+            known_phone=address,  # checked only when a conversation begins (turn.new_state)
         )
         try:
             # Records the message first; a redelivery gets the replies the first delivery

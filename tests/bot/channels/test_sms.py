@@ -15,7 +15,7 @@ from bot.web.messaging import Messaging
 from flows.validators import known_phone
 from storage import outbox
 from storage.crypto import lookup_hash
-from storage.models import Contact, Enquiry, InboxMessage
+from storage.models import Contact, Conversation, Enquiry, InboxMessage
 from tests.bot.channels.conftest import (
     PUBLIC_URL,
     SERVICE_NUMBER,
@@ -445,3 +445,23 @@ async def test_stop_after_the_survey_was_queued_sends_nothing(
     assert tw.sent_messages() == []
     rows = await outbox_rows(channel_services)
     assert [(r.kind, r.status) for r in rows] == [("survey", "suppressed")]
+
+
+async def test_the_number_texted_from_is_offered_back_only_when_it_can_be_rung(
+    client: httpx.AsyncClient, tw: FakeTwilio, channel_services: Services
+) -> None:
+    """The sender's number is checked once, when the conversation begins: a mobile is kept to
+    offer back; a short code or an alphanumeric sender is not (the parent is asked instead)."""
+    for sender, kept in [(PARENT, PARENT), ("60123", None), ("SENDIASS", None)]:
+        form = sms_form(new_sid("SM"), sender, SERVICE_NUMBER, "Hello", tw.account_sid)
+        response = await post_twilio(client, "/twilio/sms", form, tw.auth_token)
+        assert response.status_code == 200
+        async with channel_services.sessions() as session:
+            contact = await session.scalar(
+                select(Contact).where(Contact.address_hash == lookup_hash(sender))
+            )
+            assert contact is not None
+            state = await session.scalar(
+                select(Conversation.state).where(Conversation.contact_id == contact.id)
+            )
+        assert state is not None and state["answers"].get("known_phone") == kept, sender
