@@ -58,7 +58,7 @@ def private_sqlite_file(url: str) -> None:
     the umask's wider mode; SQLite gives its -wal and -shm files the same mode."""
     if not url.startswith("sqlite"):
         return
-    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""  # "sqlite://": memory
     if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
         return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -99,9 +99,15 @@ def alembic_config(url: str) -> Config:
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the schema to `revision` (blocking; call from a thread inside a running loop)."""
-    command.upgrade(alembic_config(url), revision)
+def upgrade(url: str, revision: str = "head", lock_wait: float | None = None) -> None:
+    """Bring the schema to `revision` (blocking; call from a thread inside a running loop).
+
+    Safe to start from many processes at once: one migrates, the others wait for it (up to
+    `lock_wait` seconds, storage.migration_lock) and then find nothing to do."""
+    config = alembic_config(url)
+    if lock_wait is not None:
+        config.attributes["lock_wait"] = lock_wait
+    command.upgrade(config, revision)
 
 
 def downgrade(url: str, revision: str) -> None:

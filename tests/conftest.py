@@ -161,6 +161,33 @@ async def postgres(postgres_url: str | None) -> str:
     return await _emptied(postgres_url)
 
 
+def _empty_postgres() -> Iterator[str]:
+    try:
+        url = in_thread(asyncio.run, _create_postgres_database())
+    except Exception as exc:
+        if os.environ.get("HELPLINE_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL is required here and could not be reached: {exc}")
+        pytest.skip("PostgreSQL not running here (CI requires it)")
+    yield database_url(url)
+    in_thread(asyncio.run, _drop_postgres_database(url))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database nobody has migrated yet (a new SQLite file's path, or a new PostgreSQL
+    database, dropped afterwards), for what happens on a first start."""
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'helpline.db'}"
+        return
+    yield from _empty_postgres()
+
+
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    """A new PostgreSQL database nobody has migrated yet (dropped afterwards)."""
+    yield from _empty_postgres()
+
+
 @pytest.fixture
 def clock() -> FakeClock:
     # Monday 23 November 2026, 10:00 in London: an ordinary working morning.

@@ -65,9 +65,16 @@ def serve(args: argparse.Namespace) -> int:
     sockets = [serving.listening_socket(args.host, args.port, shared=args.reuse_port)]
     if args.own_port:
         sockets.append(serving.listening_socket(args.host, args.own_port, shared=False))
+    # Migrated before the app starts, so a migration lock not had in time is said in one line.
+    try:
+        asyncio.run(_migrate(settings))
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
     # The scheduler stands by when another process leads, so every serve may offer to run it.
     background = [] if args.no_scheduler else [SchedulerRunner]
-    app = create_app(settings, background=background)
+    app = create_app(settings, migrate=False, background=background)
     for line in channel_status(settings):
         print(line)
     for line in serve_warnings(settings):
@@ -94,7 +101,7 @@ async def _migrate(settings: Settings) -> None:
 def _serve_workers(args: argparse.Namespace) -> int:
     """`--workers N`: N `serve --reuse-port` processes, each started again if it dies."""
     serving.listening_socket(args.host, args.port, shared=True).close()  # a taken port, once
-    asyncio.run(_migrate(load_settings()))  # once, here: N workers at once would race
+    asyncio.run(_migrate(load_settings()))  # once, so a failure is said once, not N times
     options = ["--host", args.host, "--port", str(args.port)]
     if args.no_scheduler:
         options.append("--no-scheduler")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 from sqlalchemy import select
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.settings import Settings, SettingsError
@@ -127,7 +127,10 @@ async def check_lookup_key(sessions: async_sessionmaker[AsyncSession], now: date
     The store keeps a check value made with the key; a store from before it has one is checked
     against a contact whose address decrypts (its hash must be the key's hash of it)."""
     try:
-        await _check(sessions, now)
+        try:
+            await _check(sessions, now)
+        except IntegrityError:  # a process started beside this one recorded it first
+            await _check(sessions, now)  # now compared with theirs
     except (OperationalError, ProgrammingError) as exc:
         if "key_check" not in str(exc):
             raise

@@ -11,11 +11,13 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.clock import WorkingClock
+from bot.core.errors import HelplineError
 from bot.core.i18n import Catalogs
 from bot.core.keys import check_lookup_key
 from bot.core.settings import Settings
 from flows.engine import Reply
 from storage.db import upgrade
+from storage.migration_lock import MigrationLocked
 from storage.models import Contact
 
 
@@ -36,8 +38,12 @@ class Services:
     now: Callable[[], datetime] = field(default=utcnow)
 
     async def migrate(self) -> None:
-        """Bring the schema up to date (Alembic runs its own loop, so in a thread)."""
-        await asyncio.to_thread(upgrade, self.settings.database_url)
+        """Bring the schema up to date (Alembic runs its own loop, so in a thread); any number
+        of processes may do so at once (storage.migration_lock)."""
+        try:
+            await asyncio.to_thread(upgrade, self.settings.database_url)
+        except MigrationLocked as exc:
+            raise HelplineError(str(exc)) from None
         await check_lookup_key(self.sessions, self.now())
 
     async def close(self) -> None:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from bot.cli.main import main
-from bot.core.keys import configure_keys, key_file
+from bot.core.keys import check_lookup_key, configure_keys, key_file
 from bot.core.services import Services
 from bot.core.settings import Settings, SettingsError
 from bot.wiring import build_services
 from storage import crypto
+from storage.models import KeyCheck
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_LOOKUP_KEY, FakeClock
 from tests.parent import Parent
 
@@ -81,3 +84,18 @@ def test_the_cli_says_so_in_one_line(
     error = capsys.readouterr().err
     assert error.startswith("helpline: HELPLINE_LOOKUP_KEY is not the key")
     assert "Traceback" not in error
+
+
+async def test_processes_started_together_record_one_check_value_and_all_start(
+    settings: Settings, clock: FakeClock
+) -> None:
+    """Workers started at once on a new store all find no check value, and all record it."""
+    together = [build_services(settings, now=clock) for _ in range(3)]
+    try:
+        await asyncio.gather(*(check_lookup_key(s.sessions, clock()) for s in together))
+        async with together[0].sessions() as session:
+            recorded = await session.scalar(select(func.count()).select_from(KeyCheck))
+    finally:
+        for services in together:
+            await services.close()
+    assert recorded == 1
