@@ -42,32 +42,44 @@ class AnchorIndex:
 
     def __init__(self, anchors: Sequence[list[Key]]) -> None:
         self._numbers = range(len(anchors))
-        self._index: dict[Key, list[int]] = {}
         self._always: list[int] = []
+        # One table per kind, keyed by the literal alone: a look-up builds no tuple.
+        self._tables: dict[str, dict[str, list[int]]] = {
+            kind: {} for kind in ("exact", "prefix", "suffix", "infix")
+        }
         for number, keys in enumerate(anchors):
-            for k in keys:
-                if k[0] == "any":
+            for kind, text in keys:
+                if kind == "any":
                     self._always.append(number)
                 else:
-                    self._index.setdefault(k, []).append(number)
+                    self._tables[kind].setdefault(text, []).append(number)
         self._lengths = {
-            kind: sorted({len(text) for (k, text) in self._index if k == kind}, reverse=True)
+            kind: sorted({len(text) for text in self._tables[kind]}, reverse=True)
             for kind in ("prefix", "suffix", "infix")
         }
 
     def candidates(self, forms: Iterable[str]) -> list[int]:
-        """Numbers of the patterns that might match, in file order."""
+        """Numbers of the patterns that might match, in file order.
+
+        Runs on every message in every language: a miss (nearly every look-up) costs one
+        dict.get and nothing more."""
         found = set(self._always)
-        index, lengths = self._index, self._lengths
+        exact, prefix = self._tables["exact"], self._tables["prefix"]
+        suffix, infix = self._tables["suffix"], self._tables["infix"]
+        prefix_lengths, suffix_lengths = self._lengths["prefix"], self._lengths["suffix"]
+        infix_lengths = self._lengths["infix"]
         for form in forms:
-            found.update(index.get(("exact", form), ()))
-            for n in lengths["prefix"]:
-                if n <= len(form):
-                    found.update(index.get(("prefix", form[:n]), ()))
-            for n in lengths["suffix"]:
-                if n <= len(form):
-                    found.update(index.get(("suffix", form[-n:]), ()))
-            for n in lengths["infix"]:
-                for start in range(len(form) - n + 1):
-                    found.update(index.get(("infix", form[start : start + n]), ()))
+            size = len(form)
+            if hit := exact.get(form):
+                found.update(hit)
+            for n in prefix_lengths:
+                if n <= size and (hit := prefix.get(form[:n])):
+                    found.update(hit)
+            for n in suffix_lengths:
+                if n <= size and (hit := suffix.get(form[-n:])):
+                    found.update(hit)
+            for n in infix_lengths:
+                for start in range(size - n + 1):
+                    if hit := infix.get(form[start : start + n]):
+                        found.update(hit)
         return sorted(found)
