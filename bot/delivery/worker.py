@@ -103,11 +103,13 @@ class OutboxWorker:
         expanders: Mapping[str, Expander] | None = None,
         *,
         lease: timedelta = LEASE,
+        batch: int = BATCH,
     ) -> None:
         self.services = services
         self.senders = dict(senders)
         self.expanders = dict(expanders or {})
         self.lease = lease
+        self.batch = batch
         self.on_close: list[Callable[[], Awaitable[None]]] = []
         # Run in the transaction that marks a row, with its new status (officer texts: reach).
         self.on_marked: list[Marked] = []
@@ -159,7 +161,7 @@ class OutboxWorker:
         if not channels:
             return 0
         async with sessions.begin() as session:
-            rows = await outbox.claim_due(session, now, channels, BATCH)
+            rows = await outbox.claim_due(session, now, channels, self.batch)
         sent = 0
         waiting: set[tuple[str, str | None]] = set()  # a recipient's later rows keep their order
         unsent: list[int] = []
