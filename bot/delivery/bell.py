@@ -42,7 +42,7 @@ class PostgresBell:
                     self.dsn, timeout=10, server_settings={"application_name": APPLICATION_NAME}
                 )
                 closed = asyncio.Event()
-                connection.add_termination_listener(lambda *_: closed.set())
+                connection.add_termination_listener(lambda *_, c=closed: c.set())
                 await connection.add_listener(NOTIFY_CHANNEL, lambda *_: wake())
                 self.connects += 1
                 pause = RETRY_FIRST

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(seconds=30)  # then doubled each try: 30 s, 1, 2, 4 min, then failed
 LEASE = timedelta(minutes=2)  # longer than any send may take (SMTP gives up after 30 s)
+MIN_GAP = 0.05  # seconds from one sweep's start to the next: a burst of wake-ups, few sweeps
 BATCH = 50  # rows claimed at once: about what one sweep sends (Telegram: 30 a second)
 
 
@@ -124,8 +125,10 @@ class OutboxWorker:
     async def run(self, interval: float = 1.0) -> None:
         """Sweep every `interval` seconds (or at once when woken) until cancelled."""
         bell = asyncio.create_task(self.bell(self.wake), name="outbox-bell") if self.bell else None
+        loop = asyncio.get_running_loop()
         try:
             while True:
+                started = loop.time()
                 try:
                     await self.run_once(self.services.now())
                 except Exception as exc:  # a bad minute must not stop the worker for good
@@ -134,6 +137,7 @@ class OutboxWorker:
                     await asyncio.wait_for(self._wake.wait(), interval)
                     self.woken += 1
                 self._wake.clear()
+                await asyncio.sleep(max(0.0, started + MIN_GAP - loop.time()))
         finally:
             if bell is not None:
                 bell.cancel()
