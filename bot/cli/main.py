@@ -100,6 +100,17 @@ def _serve_workers(args: argparse.Namespace) -> int:
     """`--workers N`: N `serve --reuse-port` processes, each started again if it dies."""
     serving.listening_socket(args.host, args.port, shared=True).close()  # a taken port, once
     asyncio.run(_migrate(load_settings()))  # once, here: N workers at once would race
+    options = worker_options(args)
+    commands = [
+        serving.worker_argv(options, args.own_port + n if args.own_port else None)
+        for n in range(args.workers)
+    ]
+    return serving.Workers(commands).run()
+
+
+def worker_options(args: argparse.Namespace) -> list[str]:
+    """What each worker of `--workers N` is given: the options as typed, nothing implied
+    (`--no-scheduler` does not mean `--no-sender`: without a scheduler, nothing would send)."""
     options = ["--host", args.host, "--port", str(args.port)]
     if args.no_scheduler:
         options.append("--no-scheduler")
@@ -107,11 +118,7 @@ def _serve_workers(args: argparse.Namespace) -> int:
         options.append("--no-sender")
     if args.forwarded_allow_ips:
         options += ["--forwarded-allow-ips", args.forwarded_allow_ips]
-    commands = [
-        serving.worker_argv(options, args.own_port + n if args.own_port else None)
-        for n in range(args.workers)
-    ]
-    return serving.Workers(commands).run()
+    return options
 
 
 def channel_status(settings: Settings) -> list[str]:
