@@ -5,7 +5,7 @@ SKIP LOCKED`, so senders in several processes never take the same row), sends th
 marks each straight after its send; a crash leaves at most that batch `sending`, and
 `release_stale` hands it back once its lease has run out, so every row is sent at least once.
 A recipient's rows go in the order written: a row is never claimed while an earlier row of the
-same recipient is sending, in retry, or due and not in the same batch.
+same recipient is sending, in retry or deferred, or due and not in the same batch.
 
 On PostgreSQL a process that does not send can `announce_enqueues`: each transaction that
 enqueues a row then issues one `NOTIFY helpline_outbox`, delivered at commit, which wakes the
@@ -27,8 +27,8 @@ from storage.models import OutboxMessage
 # web chat and the console cannot be reached once the page or terminal is closed.
 PARENT_CHANNELS = frozenset({"telegram", "sms", "whatsapp"})
 NOTIFY_CHANNEL = "helpline_outbox"
-_QUEUED = "outbox_queued"
-DEFERRED = "deferred (the provider's rate limit)"  # session.info: this transaction enqueued a row
+_QUEUED = "outbox_queued"  # session.info: this transaction enqueued a row
+DEFERRED = "deferred (the provider's rate limit)"  # last_error of a row put back unsent
 
 
 def enqueue(
@@ -106,7 +106,7 @@ async def claim_due(
     """Claim up to `limit` due rows for this process in one statement, in sending order.
 
     A row is left out while an earlier row (by id) of the same recipient (channel and address
-    hash) is sending, or pending and either due or in retry, and not claimed in this batch: so
+    hash) is sending, or pending and either due or tried before, and not claimed in this batch: so
     a recipient's rows go in the order written, whoever sends them. Rows locked by another
     sender are skipped on PostgreSQL (SQLite has one writer and no FOR UPDATE)."""
     m = OutboxMessage
