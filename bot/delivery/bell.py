@@ -53,8 +53,9 @@ class PostgresBell:
                         continue
                     await asyncio.wait_for(connection.fetchval("SELECT 1"), timeout=10)
                 log.warning("outbox bell: the listening connection closed; reconnecting")
-            except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
-                log.warning("outbox bell: no listening connection (%s); polling meanwhile", exc)
+            except Exception as exc:  # whatever the driver raises: poll, and connect again
+                log.warning("outbox bell: no listening connection (%s); polling meanwhile",
+                            type(exc).__name__)  # fmt: skip
             finally:
                 if connection is not None and not connection.is_closed():
                     with contextlib.suppress(Exception):
