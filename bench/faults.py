@@ -5,7 +5,9 @@ Rounds of 4 SMS and 4 Telegram parents (tests/faults/messaging.py) run whole int
 first `helpline serve` is SIGKILLed and restarted on the same database (a second worker, if
 any, keeps serving); every request is retried unchanged until 200 and every reply compared with
 a fault-free run. With --shared-port the workers share one port (`serve --reuse-port`), every
-request goes to it, and each kill takes a worker drawn at random.
+request goes to it, and each kill takes a worker drawn at random; the workers then run
+`--no-sender` and a `helpline scheduler` (never killed) sends the outbox, as in production
+(`--workers-send`: the older layout, each worker sending and no scheduler).
 Prints a Markdown row for bench/RESULTS.md: acknowledged, lost, doubled.
 """
 
@@ -60,6 +62,7 @@ async def main(args: argparse.Namespace) -> None:
                 workers=args.workers,
                 give_up=600,
                 shared_port=args.shared_port,
+                sender=args.shared_port and not args.workers_send,
             )
         finally:
             await drop_database(url)
@@ -78,6 +81,8 @@ async def main(args: argparse.Namespace) -> None:
     minutes = (time.monotonic() - started) / 60
     print("kills by worker:", ", ".join(f"{n + 1}: {t}" for n, t in sorted(victims.items())))
     workers = f"{args.workers}{' (one port, any killed)' if args.shared_port else ''}"
+    if args.shared_port:
+        workers += ", workers send" if args.workers_send else ", --no-sender + scheduler sends"
     print(HEADER)
     print(
         f"| {args.db} | {workers} | {kills} | {rounds} | {total.acknowledged} "
@@ -95,6 +100,11 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1, help="2: the second is never killed")
     parser.add_argument(
         "--shared-port", action="store_true", help="workers on one port; any may be killed"
+    )
+    parser.add_argument(
+        "--workers-send",
+        action="store_true",
+        help="with --shared-port: every worker sends the outbox (no --no-sender, no scheduler)",
     )
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--min-gap", type=float, default=0.5, help="seconds, after /healthz")

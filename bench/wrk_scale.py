@@ -1,14 +1,17 @@
-"""Issue 19's scale-out: `python -m bench.wrk_scale [--workers 1 2 4] [--cores one both]`.
+"""Issue 19's scale-out: `python -m bench.wrk_scale [--workers 1 2 4] [--cores one both]
+[--sender scheduler|workers]`.
 
-N `helpline serve --no-scheduler --reuse-port` workers on one port, plus one `helpline
-scheduler`, on PostgreSQL, under the wrk suite's load (bench/wrk_suite.py: the same request
-files, `-t1 -c16`, warm-up, 10 s measured, reply text checked), beside the minimal durable
-webhook in the same run. The 2-core split, stated per row:
+N `helpline serve --no-scheduler --no-sender --reuse-port` workers on one port, plus one
+`helpline scheduler` that sends the outbox (woken by NOTIFY), on PostgreSQL (`--sender
+workers`: the older layout, every worker sending), under the wrk suite's load
+(bench/wrk_suite.py: the same request files, `-t1 -c16`, warm-up, 10 s measured, reply text
+checked), beside the minimal durable webhook in the same run. The 2-core split, stated per row:
 - `one`: every server process (workers, scheduler; the durable webhook) pinned to core 1,
   wrk and the fake Bot API to core 0, PostgreSQL unpinned (as in the suite);
 - `both`: the servers free to run on both cores, wrk and the fake Bot API still on core 0.
 Server CPU is the sum over the workers and the scheduler. Each worker's own port (--own-port)
-gives its /metrics: how the kernel spread the deliveries over the workers.
+gives its /metrics: how the kernel spread the deliveries over the workers. After a Telegram
+run, how long the outbox took to drain (every reply accepted by the fake Bot API) is noted.
 Writes bench/results/wrk-scale-latest.md and prints it.
 """
 
@@ -56,18 +59,45 @@ def delivered(url: str) -> int:
     return sum(int(float(n)) for n in DELIVERED.findall(text))
 
 
+def outbox_drained(url: str, give_up: float = 60.0) -> str:
+    """Wait for the outbox to empty after a run: how long it took, or how much was left."""
+    import asyncpg
+
+    async def waiting() -> int:
+        connection = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            query = "SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')"
+            return int(await connection.fetchval(query))
+        finally:
+            await connection.close()
+
+    started = time.monotonic()
+    left = asyncio.run(waiting())
+    while left and time.monotonic() - started < give_up:
+        time.sleep(0.2)
+        left = asyncio.run(waiting())
+    took = time.monotonic() - started
+    if left:
+        return f"outbox: {left} rows still waiting {give_up:.0f} s after the run"
+    return f"outbox drained {took:.1f} s after the run"
+
+
 class Layout:
     """N workers on one shared port and one scheduler, on one database."""
 
-    def __init__(self, env: dict[str, str], workers: int, core: int, free: bool) -> None:
+    def __init__(
+        self, env: dict[str, str], workers: int, core: int, free: bool, no_sender: bool = True
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.database = ""
         prefix = BOTH if free else []
         self.scheduler = Process([*prefix, str(BIN / "helpline"), "scheduler"], env, core, 0)
         self.workers = []
         for _ in range(workers):
             own = free_port()
             command = [*prefix, str(BIN / "helpline"), "serve", "--no-scheduler", "--reuse-port"]
+            command += ["--no-sender"] if no_sender else []
             command += ["--host", "127.0.0.1", "--port", str(self.port), "--own-port", str(own)]
             self.workers.append(Process(command, env, core, own))
 
@@ -108,6 +138,8 @@ class ScaleSuite(Suite):
         result = Result(name, "postgresql", config, figures)
         split = layout.split()
         result.note = f"deliveries per worker (warm-up included): {' / '.join(map(str, split))}"
+        if path == "/telegram/webhook":
+            result.note += f"; {outbox_drained(layout.database)}"
         if figures["wrapped"]:
             result.note += "; ids repeated (request file exhausted)"
         self.results.append(result)
@@ -154,8 +186,13 @@ class ScaleSuite(Suite):
         url = asyncio.run(fresh_database("postgresql"))
         subprocess.run([str(BIN / "helpline"), "db", "upgrade"], env=self.env(url, telegram_api),
                        cwd=ROOT, check=True, capture_output=True)  # fmt: skip
-        layout = Layout(self.env(url, telegram_api), workers, self.server_core, cores == "both")
-        what = f"{workers} worker{'s' if workers > 1 else ''} + scheduler ({cores} core)"
+        no_sender = self.args.sender == "scheduler"
+        layout = Layout(
+            self.env(url, telegram_api), workers, self.server_core, cores == "both", no_sender
+        )
+        layout.database = url
+        sends = "scheduler sends" if no_sender else "workers send"
+        what = f"{workers} worker{'s' if workers > 1 else ''} + scheduler, {sends} ({cores} core)"
         try:
             layout.wait_ready()
             if key == "sms":
@@ -180,6 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--cores", nargs="+", choices=["one", "both"], default=["one", "both"])
     parser.add_argument("--only", nargs="+", choices=SCENARIOS, default=SCENARIOS)
+    parser.add_argument(
+        "--sender",
+        choices=["scheduler", "workers"],
+        default="scheduler",
+        help="who sends the outbox: the scheduler (workers --no-sender) or every worker",
+    )
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--warmup", type=float, default=3)
     parser.add_argument("--threads", type=int, default=1)

@@ -1,8 +1,15 @@
 """The outbox: messages the service sends later, written in the same transaction as their cause.
 
-A worker claims one row at the moment it sends it and marks it straight after, so a crash can
-leave at most the rows it was sending `sending`; `release_stale` hands those back once their
-lease has run out, so every row is sent at least once.
+A sender claims a batch of due rows in one statement (`claim_due`; on PostgreSQL `FOR UPDATE
+SKIP LOCKED`, so senders in several processes never take the same row), sends them in order and
+marks each straight after its send; a crash leaves at most that batch `sending`, and
+`release_stale` hands it back once its lease has run out, so every row is sent at least once.
+A recipient's rows go in the order written: a row is never claimed while an earlier row of the
+same recipient is sending, in retry or deferred, or due and not in the same batch.
+
+On PostgreSQL a process that does not send can `announce_enqueues`: each transaction that
+enqueues a row then issues one `NOTIFY helpline_outbox`, delivered at commit, which wakes the
+sender (bot/delivery/bell.py) instead of its next poll.
 """
 
 from __future__ import annotations
@@ -10,14 +17,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import CursorResult, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import CursorResult, and_, event, exists, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from storage.models import OutboxMessage
 
 # The channels on which the service can write to a parent first (surveys, nudges, notices):
 # web chat and the console cannot be reached once the page or terminal is closed.
 PARENT_CHANNELS = frozenset({"telegram", "sms", "whatsapp"})
+NOTIFY_CHANNEL = "helpline_outbox"
+_QUEUED = "outbox_queued"  # session.info: this transaction enqueued a row
+DEFERRED = "deferred (the provider's rate limit)"  # last_error of a row put back unsent
 
 
 def enqueue(
@@ -45,7 +56,31 @@ def enqueue(
         attempts=0,
     )
     session.add(row)
+    session.info[_QUEUED] = True  # rung at commit where enqueues are announced
     return row
+
+
+def announce_enqueues(sessions: async_sessionmaker[AsyncSession]) -> bool:
+    """PostgreSQL: from now on, a transaction of `sessions` that enqueued a row issues one
+    NOTIFY before its commit (PostgreSQL delivers it at the commit, and drops it on rollback).
+    False, and nothing changed, on SQLite (one machine: the sender polls)."""
+    engine = sessions.kw.get("bind")
+    if engine is None or engine.dialect.name != "postgresql":
+        return False
+    ringing: sessionmaker[Session] = sessionmaker()
+    event.listen(ringing, "before_commit", _ring)
+    event.listen(ringing, "after_soft_rollback", _forget)
+    sessions.configure(sync_session_class=ringing)
+    return True
+
+
+def _ring(session: Session) -> None:
+    if session.info.pop(_QUEUED, False):
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))
+
+
+def _forget(session: Session, _transaction: object) -> None:
+    session.info.pop(_QUEUED, None)
 
 
 async def due(
@@ -63,6 +98,62 @@ async def due(
         .limit(limit)
     )
     return list((await session.execute(statement)).scalars())
+
+
+async def claim_due(
+    session: AsyncSession, now: datetime, channels: set[str], limit: int
+) -> list[OutboxMessage]:
+    """Claim up to `limit` due rows for this process in one statement, in sending order.
+
+    A row is left out while an earlier row (by id) of the same recipient (channel and address
+    hash) is sending, or pending and either due or tried before, and not claimed in this batch: so
+    a recipient's rows go in the order written, whoever sends them. Rows locked by another
+    sender are skipped on PostgreSQL (SQLite has one writer and no FOR UPDATE)."""
+    m = OutboxMessage
+    picked = (
+        select(m.id, m.channel, m.address_hash)
+        .where(m.status == "pending", m.send_after <= now, m.channel.in_(channels))
+        .order_by(m.send_after, m.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .cte("picked")
+    )
+    earlier = aliased(OutboxMessage)
+    # Due, or tried before (in retry, or deferred): not a row written to go out later on.
+    waiting = or_(earlier.send_after <= now, earlier.attempts > 0, earlier.last_error.is_not(None))
+    held_back = exists().where(
+        earlier.channel == picked.c.channel,
+        earlier.address_hash == picked.c.address_hash,
+        earlier.id < picked.c.id,
+        earlier.id.not_in(select(picked.c.id)),
+        or_(earlier.status == "sending", and_(earlier.status == "pending", waiting)),
+    )
+    statement = (
+        update(m)
+        .where(m.id.in_(select(picked.c.id).where(~held_back)))
+        .values(status="sending", claimed_at=now, attempts=m.attempts + 1)
+        .returning(m)
+    )
+    options = {"synchronize_session": False}
+    rows = sorted(
+        await session.scalars(statement, execution_options=options),
+        key=lambda row: (row.send_after, row.id),
+    )
+    first: dict[tuple[str, str | None], int] = {}  # each recipient's place: its first due row
+    for place, row in enumerate(rows):
+        first.setdefault((row.channel, row.address_hash), place)
+    return sorted(rows, key=lambda row: (first[row.channel, row.address_hash], row.id))
+
+
+async def release(session: AsyncSession, row_ids: list[int]) -> None:
+    """Hand back rows claimed in a batch and not sent (their recipient waits, or the provider's
+    pace): pending as they were, the claim not counted as a try."""
+    if row_ids:
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == "sending")
+            .values(status="pending", claimed_at=None, attempts=OutboxMessage.attempts - 1)
+        )
 
 
 async def claim(session: AsyncSession, row_id: int, now: datetime) -> bool:
@@ -91,7 +182,11 @@ async def put_back(session: AsyncSession, row_id: int, when: datetime) -> None:
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id)
         .values(
-            status="pending", send_after=when, claimed_at=None, attempts=OutboxMessage.attempts - 1
+            status="pending",
+            send_after=when,
+            claimed_at=None,
+            attempts=OutboxMessage.attempts - 1,
+            last_error=DEFERRED,  # its recipient's later rows wait for it (claim_due)
         )
     )
 

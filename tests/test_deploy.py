@@ -62,6 +62,7 @@ def test_every_unit_runs_as_the_service_user_from_the_environment_file() -> None
         assert section["ProtectSystem"] == "strict"
     web = command("helpline-web@.service", "8081")
     assert "--no-scheduler" in web and "--reuse-port" in web
+    assert "--no-sender" in web  # the scheduler sends: a worker killed is never mid-send
     assert web[web.index("--own-port") + 1] == "8081"
     wanted = unit("helpline.target")["Unit"]["Wants"].split()
     ports = sorted(re.findall(r"helpline-web@(\d+)\.service", " ".join(wanted)))

@@ -40,6 +40,9 @@ from flows.intake import TOPICS
 
 Handler = Callable[[Helpline, argparse.Namespace], Awaitable[int]]
 CommandError = HelplineError  # what the command modules raise: one class, shown in one line
+SENDER_ELSEWHERE = (
+    "outbox: not sent by this process (--no-sender): run `helpline scheduler`, which sends"
+)
 TOPIC_WORDS = {choice.value: str(choice.label) for choice in TOPICS}  # English, as officers read
 
 
@@ -74,9 +77,11 @@ def serve(args: argparse.Namespace) -> int:
         raise
     # The scheduler stands by when another process leads, so every serve may offer to run it.
     background = [] if args.no_scheduler else [SchedulerRunner]
-    app = create_app(settings, migrate=False, background=background)
+    app = create_app(settings, migrate=False, background=background, send=not args.no_sender)
     for line in channel_status(settings):
         print(line)
+    if args.no_sender:
+        print(SENDER_ELSEWHERE)
     for line in serve_warnings(settings):
         print(f"warning: {line}", file=sys.stderr)
     # log_config=None (in serve_on): uvicorn's lines go through our redacting handler.
@@ -102,16 +107,25 @@ def _serve_workers(args: argparse.Namespace) -> int:
     """`--workers N`: N `serve --reuse-port` processes, each started again if it dies."""
     serving.listening_socket(args.host, args.port, shared=True).close()  # a taken port, once
     asyncio.run(_migrate(load_settings()))  # once, so a failure is said once, not N times
-    options = ["--host", args.host, "--port", str(args.port)]
-    if args.no_scheduler:
-        options.append("--no-scheduler")
-    if args.forwarded_allow_ips:
-        options += ["--forwarded-allow-ips", args.forwarded_allow_ips]
+    options = worker_options(args)
     commands = [
         serving.worker_argv(options, args.own_port + n if args.own_port else None)
         for n in range(args.workers)
     ]
     return serving.Workers(commands).run()
+
+
+def worker_options(args: argparse.Namespace) -> list[str]:
+    """What each worker of `--workers N` is given: the options as typed, nothing implied
+    (`--no-scheduler` does not mean `--no-sender`: without a scheduler, nothing would send)."""
+    options = ["--host", args.host, "--port", str(args.port)]
+    if args.no_scheduler:
+        options.append("--no-scheduler")
+    if args.no_sender:
+        options.append("--no-sender")
+    if args.forwarded_allow_ips:
+        options += ["--forwarded-allow-ips", args.forwarded_allow_ips]
+    return options
 
 
 def channel_status(settings: Settings) -> list[str]:
@@ -206,6 +220,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8080)
     p.add_argument("--no-scheduler", action="store_true", help="do not run the scheduler here")
+    p.add_argument(
+        "--no-sender",
+        action="store_true",
+        help="do not send the outbox here: `helpline scheduler` sends (woken by NOTIFY on "
+        "PostgreSQL); replies in TwiML are answered here as always",
+    )
     p.add_argument(
         "--reuse-port",
         action="store_true",

@@ -1,5 +1,6 @@
 """`helpline scheduler`: the SLA sweep, queues and digest in a process of their own, with an
-outbox worker (as every `helpline serve` has) so that what the jobs queue is sent."""
+outbox worker: what the jobs queue is sent, and so is what `helpline serve --no-sender` workers
+queue (on PostgreSQL their NOTIFY wakes it at once; otherwise its one-second poll)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ async def run_alone(services: Helpline, args: argparse.Namespace) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, runner._stop.set)
     log.info("scheduler: standing by for the leader lock")
-    worker = build_worker(services)  # the jobs queue messages; this process sends them too
+    worker = build_worker(services)  # the jobs' messages, and the --no-sender workers'
     sending = asyncio.create_task(worker.run(), name="outbox-worker")
     try:
         await runner.run()

@@ -1,7 +1,9 @@
 """Plugs the senders into the one outbox worker, for whichever channels have their settings.
 
-Every `helpline serve` runs one worker (bot/web/messaging.py starts it with the app); claims are
-per row, so workers in several processes share the outbox without sending a row twice.
+`helpline serve` runs one worker (bot/web/messaging.py starts it with the app) unless started
+with --no-sender; `helpline scheduler` runs one too. Claims skip rows another sender holds, so
+workers in several processes share the outbox without sending a row twice. On PostgreSQL the
+worker listens for the NOTIFY of processes that do not send (bot/delivery/bell.py).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from bot.channels.telegram import TelegramLink
 from bot.channels.twilio.client import make_twilio_client
 from bot.core.services import Services
 from bot.core.settings import Settings, SettingsError
+from bot.delivery.bell import PostgresBell
 from bot.delivery.parents import ParentTelegram, ParentTwilio, TelegramLimits
 from bot.delivery.staff import FanOut, Mailer, StaffEmail, StaffTelegram
 from bot.delivery.worker import LEASE, OutboxWorker, Sender
@@ -63,6 +66,8 @@ def build_worker(services: Services, link: TelegramLink | None = None) -> Outbox
     senders["staff"] = StaffTelegram(link, limits)
     worker = OutboxWorker(services, senders, {"staff": FanOut(services)}, lease=lease(settings))
     worker.on_marked.append(partial(officer_text_marked, services))
+    if not settings.is_sqlite:
+        worker.bell = PostgresBell(settings.database_url).ring
     if own_link and link is not None:
         worker.on_close.append(link.close)
     return worker

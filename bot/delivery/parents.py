@@ -54,6 +54,10 @@ class TelegramLimits:
             return self._sent[0] + timedelta(seconds=1)
         return None
 
+    def full(self, now: datetime) -> bool:
+        """Paused, or this second's 30 already sent: claim no Telegram rows in this sweep."""
+        return self.hold("", now) is not None
+
     def spent(self, chat: str, now: datetime) -> None:
         self._sent.append(now)
         self._chat_last[chat] = max(self._chat_last.get(chat, now), now)
@@ -92,7 +96,7 @@ class ParentTelegram:
         self.services, self.link, self.limits = services, link, limits
 
     async def ready(self, now: datetime) -> bool:
-        return await self.link.ready()
+        return not self.limits.full(now) and await self.link.ready()
 
     def hold(self, row: OutboxMessage, now: datetime) -> datetime | None:
         return self.limits.hold(row.address, now)

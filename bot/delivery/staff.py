@@ -129,7 +129,7 @@ class StaffTelegram:
         self.link, self.limits = link, limits
 
     async def ready(self, now: datetime) -> bool:
-        return self.link is None or await self.link.ready()
+        return self.link is None or (not self.limits.full(now) and await self.link.ready())
 
     def hold(self, row: OutboxMessage, now: datetime) -> datetime | None:
         return self.limits.hold(row.address.removeprefix(TELEGRAM_PREFIX), now)

@@ -44,11 +44,13 @@ def create_app(
     migrate: bool = True,
     services: Helpline | None = None,
     background: Sequence[Callable[[Helpline], Background]] = (),
+    send: bool = True,
 ) -> Starlette:
-    """Build the app; the lifespan migrates the schema and replays unprocessed deliveries."""
+    """Build the app; the lifespan migrates the schema and replays unprocessed deliveries.
+    `send`: run the outbox worker here (False: `helpline scheduler` sends)."""
     settings = settings or load_settings()
     services = services or build_services(settings, now)
-    messaging = Messaging(services)
+    messaging = Messaging(services, send=send)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

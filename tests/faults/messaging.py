@@ -22,7 +22,7 @@ import httpx
 from tests.fakes.server import LiveServer
 from tests.fakes.telegram_api import FakeTelegram, update_message
 from tests.fakes.twilio_api import FakeTwilio, signed_post_headers, sms_form
-from tests.faults.serve import HelplineProcess, free_port
+from tests.faults.serve import HelplineProcess, SchedulerProcess, free_port
 from tests.faults.verdict import Outcome, Store, collapsed, normalised
 from tests.parent import ANSWERS
 
@@ -166,10 +166,12 @@ async def run_parents(
     workers: int = 1,
     give_up: float = 120.0,
     shared_port: bool = False,
+    sender: bool = False,
 ) -> list[Outcome]:
     """One run of all the parents at once; with `fault`, the first server (or any) is SIGKILLed
     and restarted until they are done (other workers, if any, keep serving). `shared_port`: the
-    workers share one port (`serve --reuse-port`) and every request goes to it."""
+    workers share one port (`serve --reuse-port`) and every request goes to it. `sender`: the
+    production layout, workers `--no-sender` and a `helpline scheduler` (never killed) sends."""
     fake_telegram, fake_twilio = FakeTelegram(), FakeTwilio()
     async with LiveServer(fake_telegram.app) as tg_api, LiveServer(fake_twilio.app) as tw_api:
         env = {
@@ -184,12 +186,21 @@ async def run_parents(
         }
         config = f"[outbox]\nlease_seconds = {LEASE_SECONDS}\n"
         port = free_port() if shared_port else None
+        options = ("--no-sender",) if sender else ()
         processes = [
             HelplineProcess(
-                database_url, workdir, env=env, config=config, name=f"serve{n}", shared_port=port
+                database_url, workdir, env=env, config=config, name=f"serve{n}",
+                shared_port=port, options=options,
             )
             for n in range(workers)
-        ]
+        ]  # fmt: skip
+        scheduler = (
+            SchedulerProcess(database_url, workdir, env=env, config=config, name="scheduler")
+            if sender
+            else None
+        )
+        if scheduler is not None:
+            await scheduler.start()
         for process in processes:
             await process.start()
         store = Store(database_url)
@@ -219,6 +230,8 @@ async def run_parents(
             await store.close()
             for process in processes:
                 await process.stop()
+            if scheduler is not None:
+                await scheduler.stop()
 
 
 async def _inflict(

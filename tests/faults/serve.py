@@ -48,7 +48,9 @@ class HelplineProcess:
         config: str = "",
         name: str = "serve",
         shared_port: int | None = None,
+        options: tuple[str, ...] = (),
     ) -> None:
+        self.options = options  # more `serve` options (--no-sender)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.shared_port = shared_port
@@ -77,6 +79,7 @@ class HelplineProcess:
         command += ["--host", "127.0.0.1", "--port", str(self.shared_port or self.port)]
         if self.shared_port:
             command += ["--reuse-port", "--own-port", str(self.port)]
+        command += self.options
         with self.log.open("ab") as log:
             self.process = await asyncio.to_thread(
                 subprocess.Popen,
@@ -114,6 +117,27 @@ class HelplineProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 await asyncio.to_thread(self.process.wait, 5)
+
+
+class SchedulerProcess(HelplineProcess):
+    """`helpline scheduler` on the same database: the jobs, and the outbox sender of workers
+    started with --no-sender. No HTTP port: up once it says it stands by for the lock."""
+
+    async def start(self) -> None:
+        command = [sys.executable, "-m", "bot.cli.main", "scheduler"]
+        with self.log.open("ab") as log:
+            self.process = await asyncio.to_thread(
+                subprocess.Popen, command, cwd=ROOT, env=self.env, stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        self.starts += 1
+        deadline = asyncio.get_running_loop().time() + START_TIMEOUT
+        while "standing by for the leader lock" not in self.log.read_text(errors="replace"):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"helpline scheduler exited: {self.log.read_text()[-2000:]}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError("helpline scheduler did not start")
+            await asyncio.sleep(0.05)
 
 
 @dataclass
