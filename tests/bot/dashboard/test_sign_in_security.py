@@ -120,7 +120,7 @@ def test_serve_trusts_forwarded_headers_only_from_the_named_proxy(
         return 0
 
     monkeypatch.setattr(cli.serving, "serve_on", serve_on)
-    monkeypatch.setattr(cli, "create_app", lambda settings, background: None)
+    monkeypatch.setattr(cli, "create_app", lambda settings, background, send: None)
     assert cli.main(["serve", "--port", "0", "--forwarded-allow-ips", PROXY]) == 0
     assert seen["proxy_headers"] is True and seen["forwarded_allow_ips"] == PROXY
     assert cli.main(["serve", "--port", "0"]) == 0
