@@ -127,11 +127,11 @@ async def test_a_batch_stranded_by_a_dead_process_is_sent_once_after_its_lease(
     assert await worker.run_once(clock()) == 0
 
 
+# SKIP LOCKED is PostgreSQL's; SQLite has one writer at a time.
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
 async def test_two_senders_at_once_share_the_rows_and_keep_each_recipients_order(
     services: Services, clock: FakeClock
 ) -> None:
-    if services.settings.is_sqlite:
-        pytest.skip("SKIP LOCKED: PostgreSQL only (SQLite has one writer)")
     # An open claim holds its rows locked: the other sender skips them and every later row of
     # the same recipients, and takes the rest.
     ids = {}
