@@ -135,10 +135,12 @@ async def claim_due(
         .returning(m)
     )
     options = {"synchronize_session": False}
-    rows = sorted(
-        await session.scalars(statement, execution_options=options),
-        key=lambda row: (row.send_after, row.id),
-    )
+    return in_sending_order(list(await session.scalars(statement, execution_options=options)))
+
+
+def in_sending_order(rows: list[OutboxMessage]) -> list[OutboxMessage]:
+    """Recipients by their first due row, and each recipient's rows in the order written."""
+    rows = sorted(rows, key=lambda row: (row.send_after, row.id))
     first: dict[tuple[str, str | None], int] = {}  # each recipient's place: its first due row
     for place, row in enumerate(rows):
         first.setdefault((row.channel, row.address_hash), place)

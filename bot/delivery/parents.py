@@ -21,7 +21,7 @@ from bot.channels.telegram import TelegramLink, markup
 from bot.channels.twilio.sms import render
 from bot.core.services import Services
 from bot.core.settings import Settings
-from bot.delivery.worker import Deferred, Outcome, Permanent, Transient
+from bot.delivery.worker import UNPACED, Deferred, Outcome, Permanent, Transient
 from bot.domain import contacts
 from flows.engine import Reply
 from storage.models import Contact, OutboxMessage
@@ -56,7 +56,15 @@ class TelegramLimits:
 
     def full(self, now: datetime) -> bool:
         """Paused, or this second's 30 already sent: claim no Telegram rows in this sweep."""
-        return self.hold("", now) is not None
+        return self.room(now) == 0
+
+    def room(self, now: datetime) -> int:
+        """How many more may go in this second (none while paused)."""
+        if self.paused_until is not None and now < self.paused_until:
+            return 0
+        while self._sent and now - self._sent[0] >= timedelta(seconds=1):
+            self._sent.popleft()
+        return max(0, TELEGRAM_PER_SECOND - len(self._sent))
 
     def spent(self, chat: str, now: datetime) -> None:
         self._sent.append(now)
@@ -100,6 +108,9 @@ class ParentTelegram:
 
     def hold(self, row: OutboxMessage, now: datetime) -> datetime | None:
         return self.limits.hold(row.address, now)
+
+    def room(self, now: datetime) -> int:
+        return self.limits.room(now)
 
     async def send(self, row: OutboxMessage, now: datetime) -> Outcome:
         contact = await _contact(self.services, row.channel, row.address)
@@ -147,6 +158,9 @@ class ParentTwilio:
 
     def hold(self, row: OutboxMessage, now: datetime) -> datetime | None:
         return None
+
+    def room(self, now: datetime) -> int:
+        return UNPACED  # Twilio queues what it is given
 
     async def send(self, row: OutboxMessage, now: datetime) -> Outcome:
         contact = await _contact(self.services, row.channel, row.address)

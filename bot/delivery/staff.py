@@ -19,7 +19,7 @@ from bot.channels.telegram import TelegramLink
 from bot.core.services import Services
 from bot.core.settings import Settings, SettingsError
 from bot.delivery.parents import TelegramLimits
-from bot.delivery.worker import Deferred, Outcome, Permanent, Transient
+from bot.delivery.worker import UNPACED, Deferred, Outcome, Permanent, Transient
 from bot.domain.alerts import TELEGRAM_PREFIX, fan_out
 from storage.models import OutboxMessage
 
@@ -111,6 +111,9 @@ class StaffEmail:
     def hold(self, row: OutboxMessage, now: datetime) -> datetime | None:
         return None
 
+    def room(self, now: datetime) -> int:
+        return UNPACED
+
     async def send(self, row: OutboxMessage, now: datetime) -> Outcome:
         if self.mailer is None:
             raise Permanent("email is off (HELPLINE_SMTP_URL not set)")
@@ -133,6 +136,9 @@ class StaffTelegram:
 
     def hold(self, row: OutboxMessage, now: datetime) -> datetime | None:
         return self.limits.hold(row.address.removeprefix(TELEGRAM_PREFIX), now)
+
+    def room(self, now: datetime) -> int:
+        return self.limits.room(now)
 
     async def send(self, row: OutboxMessage, now: datetime) -> Outcome:
         if self.link is None:

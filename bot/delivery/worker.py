@@ -30,6 +30,7 @@ MAX_ATTEMPTS = 5
 FIRST_RETRY = timedelta(seconds=30)  # then doubled each try: 30 s, 1, 2, 4 min, then failed
 LEASE = timedelta(minutes=2)  # longer than any send may take (SMTP gives up after 30 s)
 MIN_GAP = 0.05  # seconds from one sweep's start to the next: a burst of wake-ups, few sweeps
+UNPACED = 1_000  # a sender with no pace of its own: the batch size decides
 BATCH = 50  # rows claimed at once: about what one sweep sends (Telegram: 30 a second)
 
 
@@ -68,6 +69,10 @@ class Sender(Protocol):
 
     def hold(self, row: OutboxMessage, now: datetime) -> datetime | None:
         """None when the row may go now; otherwise the earliest time it may (a rate limit)."""
+
+    def room(self, now: datetime) -> int:
+        """How many rows it may send in this sweep (its pace; UNPACED when it has none): the
+        claim takes no more, so a backlog is not claimed, decrypted and handed back each sweep."""
 
     async def send(self, row: OutboxMessage, now: datetime) -> Outcome:
         """Send, or raise Deferred, Transient or Permanent."""
@@ -158,14 +163,20 @@ class OutboxWorker:
         if stale:
             log.warning("%d outbox rows left sending by a dead process: sending again", stale)
         await self._expand(now)
-        channels: set[str] = set()
+        paced: dict[int, tuple[Sender, set[str]]] = {}  # ready senders and their channels
         for channel, sender in self.senders.items():
             if await sender.ready(now):
-                channels.add(channel)
-        if not channels:
+                paced.setdefault(id(sender), (sender, set()))[1].add(channel)
+        if not paced:
             return 0
+        rows: list[OutboxMessage] = []
         async with sessions.begin() as session:
-            rows = await outbox.claim_due(session, now, channels, self.batch)
+            for sender, channels in paced.values():  # each sender's channels, at its pace
+                room = min(self.batch, sender.room(now))
+                if room > 0:
+                    rows += await outbox.claim_due(session, now, channels, room)
+        if len(paced) > 1:  # in order across senders too (one chat may have two senders)
+            rows = outbox.in_sending_order(rows)
         sent = 0
         waiting: set[tuple[str, str | None]] = set()  # a recipient's later rows keep their order
         unsent: list[int] = []

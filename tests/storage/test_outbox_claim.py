@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.core.services import Services
-from bot.delivery.worker import LEASE, OutboxWorker, Outcome
+from bot.delivery.worker import LEASE, UNPACED, OutboxWorker, Outcome
 from storage import outbox
 from storage.models import OutboxMessage
 from tests.conftest import FakeClock
@@ -52,6 +52,9 @@ class Recorder:
 
     def hold(self, row: OutboxMessage, now: object) -> None:
         return None
+
+    def room(self, now: object) -> int:
+        return UNPACED
 
     async def send(self, row: OutboxMessage, now: object) -> Outcome:
         self.sent.append((row.address, row.payload["text"]))
