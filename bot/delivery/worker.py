@@ -163,19 +163,20 @@ class OutboxWorker:
         if stale:
             log.warning("%d outbox rows left sending by a dead process: sending again", stale)
         await self._expand(now)
-        paced: dict[int, tuple[Sender, set[str]]] = {}  # ready senders and their channels
+        # The ready senders' channels, by how many rows their pace allows this sweep: one claim
+        # for all that have no pace, one for Telegram's (its two senders share one pace).
+        paced: dict[int, set[str]] = {}
         for channel, sender in self.senders.items():
             if await sender.ready(now):
-                paced.setdefault(id(sender), (sender, set()))[1].add(channel)
+                paced.setdefault(min(self.batch, sender.room(now)), set()).add(channel)
+        paced.pop(0, None)
         if not paced:
             return 0
         rows: list[OutboxMessage] = []
         async with sessions.begin() as session:
-            for sender, channels in paced.values():  # each sender's channels, at its pace
-                room = min(self.batch, sender.room(now))
-                if room > 0:
-                    rows += await outbox.claim_due(session, now, channels, room)
-        if len(paced) > 1:  # in order across senders too (one chat may have two senders)
+            for room, channels in paced.items():
+                rows += await outbox.claim_due(session, now, channels, room)
+        if len(paced) > 1:  # in order across claims too (one chat may have two senders)
             rows = outbox.in_sending_order(rows)
         sent = 0
         waiting: set[tuple[str, str | None]] = set()  # a recipient's later rows keep their order
