@@ -134,7 +134,7 @@ async def test_the_units_commands_come_up_as_written(
         command("helpline-migrate.service"), env=environment, cwd=tmp_path, capture_output=True
     )
     assert migrate.returncode == 0, migrate.stderr
-    assert b"database is up to date" in migrate.stdout
+    assert b"database is up to date: " in migrate.stdout
     port, own = free_port(), [free_port(), free_port()]  # the shared port; each worker's own
     web_logs, scheduler_log = [tmp_path / f"web{n}.log" for n in own], tmp_path / "scheduler.log"
     webs = [

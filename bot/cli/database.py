@@ -49,8 +49,23 @@ def _reason(exc: BaseException) -> str:
     return text[0][:200] if text else type(cause).__name__
 
 
-def _revision(connection: Connection) -> str | None:
+def schema_revision(connection: Connection) -> str | None:
+    """The Alembic revision the schema is at; None for a database with no helpline tables."""
     return MigrationContext.configure(connection).get_current_revision()
+
+
+async def revision_now(settings: Settings) -> str | None:
+    """`schema_revision` of the configured database; None where there is none yet (a SQLite
+    file that does not exist is not created by asking)."""
+    path = sqlite_file(settings)
+    if path is not None and not path.exists():
+        return None
+    engine = make_engine(settings.database_url)
+    try:
+        async with engine.connect() as connection:
+            return await connection.run_sync(schema_revision)
+    finally:
+        await engine.dispose()
 
 
 async def require_schema(settings: Settings) -> None:
@@ -64,7 +79,7 @@ async def require_schema(settings: Settings) -> None:
     engine = make_engine(settings.database_url)
     try:
         async with engine.connect() as connection:
-            current = await connection.run_sync(_revision)
+            current = await connection.run_sync(schema_revision)
     except (OSError, DBAPIError) as exc:
         raise HelplineError(
             f"cannot open the database {where(settings)} ({_reason(exc)}): "

@@ -11,13 +11,13 @@ import argparse
 import os
 from dataclasses import dataclass
 
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.cli.database import schema_revision
 from bot.conversation.helpline import Helpline
 from bot.core.keys import key_file
 from bot.core.settings import (
@@ -88,9 +88,7 @@ async def store_findings(services: Helpline) -> list[Finding]:
     head = ScriptDirectory.from_config(config).get_current_head()
     try:
         async with services.engine.connect() as connection:
-            current = await connection.run_sync(
-                lambda sync: MigrationContext.configure(sync).get_current_revision()
-            )
+            current = await connection.run_sync(schema_revision)
     except SQLAlchemyError as exc:
         return [Finding(False, f"database unreachable: {type(exc).__name__}")]
     if current != head:

@@ -25,7 +25,7 @@ from bot.cli import (
     staff,
     telegram,
 )
-from bot.cli.database import require_schema
+from bot.cli.database import require_schema, revision_now, where
 from bot.conversation.helpline import Helpline
 from bot.core import logs
 from bot.core.errors import HelplineError
@@ -175,8 +175,17 @@ async def chat(services: Helpline, args: argparse.Namespace) -> int:
 
 
 async def db_upgrade(services: Helpline, args: argparse.Namespace) -> int:
+    """Migrate, and say what happened: created, upgraded, or already at this version."""
+    before = await revision_now(services.settings)
     await services.migrate()
-    print("database is up to date")
+    after = await revision_now(services.settings)
+    place = where(services.settings)
+    if before is None:
+        print(f"database created: {place}, schema {after}")
+    elif before != after:
+        print(f"database upgraded: {place}, schema {before} -> {after}")
+    else:
+        print(f"database is up to date: {place}, schema {after}")
     return 0
 
 

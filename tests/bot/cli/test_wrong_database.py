@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from bot.cli.main import main
+from bot.core.settings import database_url
+from storage.db import alembic_config, upgrade
 
 
 @pytest.fixture
@@ -53,8 +56,30 @@ def test_an_empty_database_is_refused_until_upgraded(
     assert "has no helpline tables: run `helpline db upgrade`" in err
     assert not Path(f"{db}.keys").exists()
     assert main(["db", "upgrade"]) == 0
+    head = ScriptDirectory.from_config(alembic_config(f"sqlite:///{db}")).get_current_head()
+    assert capsys.readouterr().out == f"database created: {db}, schema {head}\n"
+    assert main(["db", "upgrade"]) == 0  # a second time: nothing to do, and it says so
+    assert capsys.readouterr().out == f"database is up to date: {db}, schema {head}\n"
     assert main(["queue"]) == 0
     assert capsys.readouterr().out.endswith("no open callbacks\n")
+
+
+def test_an_older_schema_is_said_to_be_upgraded(
+    config: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = tmp_path / "old.db"
+    url = f"sqlite:///{db}"
+    monkeypatch.setenv("HELPLINE_DATABASE_URL", url)
+    script = ScriptDirectory.from_config(alembic_config(url))
+    head = script.get_current_head()
+    assert head is not None
+    older = script.get_revision(head).down_revision
+    upgrade(database_url(url), str(older))
+    assert main(["db", "upgrade"]) == 0
+    assert capsys.readouterr().out == f"database upgraded: {db}, schema {older} -> {head}\n"
 
 
 def test_an_unreachable_postgresql_is_named_without_its_password(
