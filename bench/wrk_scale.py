@@ -40,7 +40,7 @@ from bench.wrk_procs import (
     helpline_env,
     uvicorn,
 )
-from bench.wrk_suite import FIRST, WARM, Suite
+from bench.wrk_suite import Suite
 from bench.wrk_table import HEADER, Result, machine, row
 
 SCENARIOS = ["sms", "telegram"]
@@ -147,11 +147,7 @@ class ScaleSuite(Suite):
         return result
 
     def run(self) -> None:
-        count = self.args.requests
-        self.warm_sms = self.bodies("warm-sms", wrk_bodies.sms_lines(WARM, 5000, "hello"))
-        self.first_sms = self.bodies("first-sms", wrk_bodies.sms_lines(FIRST, count, "hello"))
-        self.warm_tg = self.bodies("warm-tg", wrk_bodies.telegram_lines(WARM, 5000, "hello"))
-        self.first_tg = self.bodies("first-tg", wrk_bodies.telegram_lines(FIRST, count, "hello"))
+        self.request_files()
         print(HEADER, flush=True)
         fake = uvicorn("bench.fake_telegram:app", {}, self.client_core).wait_ready("/")
         try:

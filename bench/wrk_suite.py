@@ -147,12 +147,16 @@ class Suite:
                 return busy
 
     # ---------------------------------------------------------------- the runs
-    def run(self) -> None:
+    def request_files(self) -> None:
+        """wrk's request files: warm-up and measured first messages, SMS and Telegram."""
         count = self.args.requests
         self.warm_sms = self.bodies("warm-sms", wrk_bodies.sms_lines(WARM, 5000, "hello"))
         self.first_sms = self.bodies("first-sms", wrk_bodies.sms_lines(FIRST, count, "hello"))
         self.warm_tg = self.bodies("warm-tg", wrk_bodies.telegram_lines(WARM, 5000, "hello"))
         self.first_tg = self.bodies("first-tg", wrk_bodies.telegram_lines(FIRST, count, "hello"))
+
+    def run(self) -> None:
+        self.request_files()
         print(HEADER, flush=True)
         if self.wanted("bare") and not self.profiler.active:
             self.bare()

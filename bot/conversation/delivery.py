@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +27,17 @@ from storage.models import Contact, InboxMessage
 log = logging.getLogger(__name__)
 RACE_RETRIES = 3
 SQLITE_WRITER = ("sqlite", "writer")  # the one lock key every SQLite writer shares
+
+
+def _as_recorded(message: Inbound) -> dict[str, Any]:
+    """The inbox row's fields for a delivery (storage.inbox.record_inbound's arguments)."""
+    return {
+        "channel": message.channel,
+        "provider_id": message.provider_id,
+        "address": message.address,
+        "payload": message.payload(),
+        "received_at": message.received_at,
+    }
 
 
 class Delivery:
@@ -73,14 +85,7 @@ class Delivery:
         """Record and process in one transaction; None when the provider id was seen before."""
 
         async def claim_and_process(session: AsyncSession) -> Processed | None:
-            row = await inbox.claim_inbound(
-                session,
-                channel=message.channel,
-                provider_id=message.provider_id,
-                address=message.address,
-                payload=message.payload(),
-                received_at=message.received_at,
-            )
+            row = await inbox.claim_inbound(session, **_as_recorded(message))
             return None if row is None else await self._process_row(session, row)
 
         done = await self._in_turn(key, claim_and_process)
@@ -111,14 +116,7 @@ class Delivery:
     async def record(self, message: Inbound) -> int | None:
         """Commit the delivery to the inbox; only after this may the provider get its 2xx."""
         async with self.sessions.begin() as session:
-            inbox_id = await inbox.record_inbound(
-                session,
-                channel=message.channel,
-                provider_id=message.provider_id,
-                address=message.address,
-                payload=message.payload(),
-                received_at=message.received_at,
-            )
+            inbox_id = await inbox.record_inbound(session, **_as_recorded(message))
         metrics.MESSAGES_IN.labels(
             message.channel, "redelivery" if inbox_id is None else "new"
         ).inc()

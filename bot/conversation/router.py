@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, inspect
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversation.delivery import Delivery
@@ -33,7 +33,6 @@ from flows.safeguarding import find_risk
 from flows.validators import show_phone
 from storage import inbox, outbox
 from storage.models import Contact, Conversation, Enquiry, InboxMessage
-from storage.written import load, selecting
 
 # Inbound and Processed live in message.py; channels import them from here, as before.
 __all__ = ["Finisher", "Inbound", "Intercept", "Processed", "Router"]
@@ -58,14 +57,6 @@ def _gone(session: AsyncSession, contact: Contact) -> bool:
 def _language(session: AsyncSession, contact: Contact) -> str | None:
     """The contact's language as this transaction leaves it; None once it is deleted."""
     return None if _gone(session, contact) else contact.language
-
-
-_OF_CONTACT = selecting(Conversation, Conversation.contact_id == bindparam("contact"), locked=True)
-
-
-async def _conversation(session: AsyncSession, contact: Contact) -> Conversation | None:
-    """The contact's conversation, locked for this transaction (one at a time per contact)."""
-    return await load(session, Conversation, _OF_CONTACT, {"contact": contact.id})
 
 
 class Router(Delivery):
@@ -110,14 +101,14 @@ class Router(Delivery):
             inbound_at=row.received_at,
         )
         # A contact created just now has no conversation to look for.
-        conversation = None if new else await _conversation(session, contact)
+        conversation = None if new else await contacts.conversation_of(session, contact)
         for intercept in self.intercepts:
             handled = await intercept(session, self, contact, row, now, conversation, new)
             if handled is not None:
                 await self._done(session, row, sender, contact.id, handled, now)
                 return Processed(handled, _language(session, contact))
         if conversation is None and not new:  # an intercept may have begun one
-            conversation = await _conversation(session, contact)
+            conversation = await contacts.conversation_of(session, contact)
         # Safety first: a worry about a child is answered at once, throttled or not.
         state = conversation.state if conversation else {}
         risk = find_risk(text, state.get("language") or contact.language) if text.strip() else None

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation.path import Conversations
 from bot.conversation.safety import ASKING
+from bot.domain import contacts
 from bot.domain.records import transcribe
 from flows.engine import DONE, Reply
 from flows.intake import INTAKE
@@ -33,9 +33,7 @@ async def start_flow(
 ) -> list[Reply] | None:
     """Begin a service-started flow with a contact and queue its first messages (outbox rows
     of `kind`) to them; None when they are mid-intake (busy) and nothing was done."""
-    existing = await session.scalar(
-        select(Conversation).where(Conversation.contact_id == contact.id).with_for_update()
-    )
+    existing = await contacts.conversation_of(session, contact)
     if existing is not None:
         mid_intake = existing.flow == INTAKE.name and existing.state.get("step") != DONE
         if mid_intake or existing.state.get(ASKING):  # busy, or asked for a safe number

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.crypto import lookup_hash
-from storage.models import Contact
+from storage.models import Contact, Conversation
 from storage.written import insert_row, load, selecting, update_row
 
 # The message path's look-up, built once (bench/path_cost.py counts what a new one costs).
@@ -20,6 +20,9 @@ _AT_ADDRESS = selecting(
     Contact,
     Contact.channel == bindparam("channel"),
     Contact.address_hash == bindparam("address_hash"),
+)
+_CONVERSATION = selecting(
+    Conversation, Conversation.contact_id == bindparam("contact"), locked=True
 )
 # WhatsApp's customer-care window: free text only this long after the parent's last message.
 WHATSAPP_WINDOW = timedelta(hours=24)
@@ -32,11 +35,9 @@ def in_whatsapp_window(contact: Contact | None, now: datetime) -> bool:
 
 
 async def find(session: AsyncSession, channel: str, address: str) -> Contact | None:
-    return await session.scalar(
-        select(Contact).where(
-            Contact.channel == channel, Contact.address_hash == lookup_hash(address)
-        )
-    )
+    """The contact at this address, by its keyed hash (one prebuilt statement)."""
+    where = {"channel": channel, "address_hash": lookup_hash(address)}
+    return await load(session, Contact, _AT_ADDRESS, where)
 
 
 async def find_or_create(
@@ -62,8 +63,7 @@ async def arrived(
 ) -> tuple[Contact, bool]:
     """`find_or_create`, also saying whether the contact is new (so it has no conversation
     to look for); a message's `inbound_at` is written with the rest, in one statement."""
-    where = {"channel": channel, "address_hash": lookup_hash(address)}
-    contact = await load(session, Contact, _AT_ADDRESS, where)
+    contact = await find(session, channel, address)
     if contact is not None:
         seen = {"last_seen_at": now}
         if inbound_at is not None:
@@ -81,3 +81,8 @@ async def arrived(
         last_inbound_at=inbound_at,
     )
     return await insert_row(session, contact), True
+
+
+async def conversation_of(session: AsyncSession, contact: Contact) -> Conversation | None:
+    """The contact's conversation, locked for this transaction (one at a time per contact)."""
+    return await load(session, Conversation, _CONVERSATION, {"contact": contact.id})
